@@ -1,0 +1,5 @@
+"""`python -m reasoner` runs the command-line interface."""
+
+from reasoner.cli import main
+
+raise SystemExit(main())

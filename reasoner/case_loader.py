@@ -1,0 +1,146 @@
+"""Read a case file (Turtle, JSON-LD, or plain JSON in the published @context) into an
+rdflib graph, and check that it holds what a decision needs.
+
+Every problem becomes an InputError naming the file and the field or line; nothing here
+lets a parser traceback through."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from rdflib import RDF, Graph, URIRef
+
+from reasoner.errors import InputError
+from reasoner.namespaces import GR
+from reasoner.paths import CONTEXT_FILE, CONTEXT_IRI, SHAPES_DIR
+
+FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
+MAX_BYTES = 50 * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def published_context() -> dict:
+    return json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
+
+
+def read_case(path: Path) -> Graph:
+    """Parse `path` into a graph; raise InputError on anything unreadable."""
+    source = str(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(source, f"unknown file type '{path.suffix}' (use .ttl, .jsonld or .json)")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError(source, f"file is {size // 2**20} MB; a case file is at most {MAX_BYTES // 2**20} MB")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(source, "is a directory, not a case file") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise InputError(source, "file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    graph = Graph()
+    if fmt == "json-ld":
+        _parse_json(graph, text, source)
+    else:
+        try:
+            graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
+        except Exception as exc:  # rdflib's parsers raise many types; all mean bad syntax
+            raise InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
+    if len(graph) == 0:
+        raise InputError(source, "no RDF statements in the file")
+    return graph
+
+
+def _parse_json(graph: Graph, text: str, source: str) -> None:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(source, "JSON nested too deeply") from None
+    if not isinstance(document, dict):
+        raise InputError(source, "a case must be a JSON object", field="top level")
+    context = document.get("@context", CONTEXT_IRI)
+    # The published context is served from the local file: no network at decision time.
+    if context == CONTEXT_IRI:
+        document["@context"] = published_context()
+    elif isinstance(context, list):
+        document["@context"] = [published_context() if c == CONTEXT_IRI else c for c in context]
+    try:
+        graph.parse(data=json.dumps(document), format="json-ld", base=f"urn:guideline-reasoner:case:{Path(source).stem}/")
+    except Exception as exc:
+        raise InputError(source, f"not valid JSON-LD: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())[:300]
+
+
+@lru_cache(maxsize=1)
+def _input_shapes() -> Graph:
+    return Graph().parse(SHAPES_DIR / "case-input.ttl", format="turtle")
+
+
+def check_case(graph: Graph, source: str, vocabulary: Graph) -> None:
+    """Raise InputError unless the case has the structure a decision needs and uses only
+    treatments, body regions and conditions the knowledge base knows."""
+    from pyshacl import validate
+
+    conforms, report, _ = validate(graph, shacl_graph=_input_shapes(), inference="none", advanced=False)
+    if not conforms:
+        raise _first_violation(report, source)
+    _check_terms(graph, source, vocabulary)
+
+
+def _first_violation(report: Graph, source: str) -> InputError:
+    from reasoner.namespaces import SH
+
+    problems = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        message = report.value(result, SH.resultMessage)
+        problems.append((_short(focus), _short(path), str(message)))
+    problems.sort()
+    focus, path, message = problems[0]
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    return InputError(source, message + more, field=f"{focus} {path}".strip())
+
+
+# (property, class its values must fall under, what to call it)
+_TERM_RULES = (
+    (GR.treatment, GR.Treatment, "treatment"),
+    (GR.hasDiagnosis, GR.Condition, "condition"),
+    (GR.bodyPart, GR.BodyRegion, "body region"),
+)
+
+
+def _check_terms(graph: Graph, source: str, vocabulary: Graph) -> None:
+    from rdflib.namespace import RDFS
+
+    for prop, kind, what in _TERM_RULES:
+        for subject, value in sorted(graph.subject_objects(prop)):
+            known = (value, RDFS.subClassOf, kind) in vocabulary or (value, RDF.type, kind) in vocabulary
+            if not known:
+                raise InputError(source, f"unknown {what} <{value}> (not in the knowledge base)",
+                                 field=f"{_short(subject)} {_short(prop)}")
+
+
+def _short(term) -> str:
+    if term is None:
+        return ""
+    text = str(term)
+    if isinstance(term, URIRef) and str(term).startswith(str(GR)):
+        return "gr:" + text[len(str(GR)):]
+    return text.rsplit("/", 1)[-1] if text.startswith("file:") else text

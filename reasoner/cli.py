@@ -1,0 +1,148 @@
+"""Command line: `guideline-reasoner decide|validate|check`.
+
+Exit codes (documented in the README): 0 done (validate: the case conforms);
+1 validate found unmet requirements, or check found problems; 2 bad input or usage,
+reported as one line naming the file and the field."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from reasoner import __version__
+from reasoner.errors import InputError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+DESCRIPTION = """\
+Decide whether requested treatments are supported by the treatment guidelines
+(California MTUS, ODG where the MTUS is silent), and say why: each requirement met or
+not, the observed and limit values, and the guideline, edition and page cited.
+Cases are Turtle, JSON-LD or plain JSON files (see examples/)."""
+
+EPILOG = """\
+examples:
+  guideline-reasoner decide examples/seed-case.ttl
+  guideline-reasoner decide examples/seed-case.jsonld --format json
+  guideline-reasoner validate examples/seed-case.ttl --format turtle -o report.ttl
+  guideline-reasoner check
+
+exit codes: 0 done; 1 unmet requirements (validate) or problems (check);
+            2 bad input or usage (one line naming the file and field)"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="guideline-reasoner", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    decide = commands.add_parser(
+        "decide", help="decide every request of one or more cases",
+        description="Decide each request: medically necessary (IMR: Overturned), not medically "
+                    "necessary (IMR: Upheld) or no applicable guideline, with the reasons.")
+    decide.add_argument("cases", nargs="+", type=Path, metavar="CASE", help="case file (.ttl, .jsonld, .json)")
+    decide.add_argument("--format", choices=("text", "json", "turtle", "json-ld"), default="text",
+                        help="text (default) for people; json for programs; turtle or json-ld "
+                             "for the decision and explanation triples")
+    decide.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+
+    validate = commands.add_parser(
+        "validate", help="the SHACL validation report of a case's requirements",
+        description="Check a case against the documentation requirements of every applicable "
+                    "recommendation. Exit 0 when all are met, 1 when some are not.")
+    validate.add_argument("case", type=Path, metavar="CASE")
+    validate.add_argument("--format", choices=("text", "turtle", "json-ld"), default="text",
+                          help="text (default): a checklist; turtle or json-ld: the standard sh:ValidationReport")
+    validate.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+
+    commands.add_parser(
+        "check", help="self-check the ontology, knowledge base, shapes and queries",
+        description="Load the knowledge base through the catalog, run the quality queries "
+                    "(labels, definitions, citations, grades), check every shape and query.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"guideline-reasoner: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("guideline-reasoner: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_decide(args) -> int:
+    from reasoner import render
+    from reasoner.engine import Reasoner
+
+    reasoner = Reasoner()
+    results = [reasoner.decide_file(path) for path in args.cases]
+    if args.format == "json":
+        text = render.as_json(results) + "\n"
+    elif args.format == "text":
+        text = render.as_text(results)
+    else:
+        text = render.as_rdf(results, args.format)
+    emit(text, args.output)
+    return EXIT_OK
+
+
+def run_validate(args) -> int:
+    from reasoner import render, validation_report
+    from reasoner.engine import Reasoner
+
+    result = Reasoner().decide_file(args.case)
+    if args.format == "text":
+        text = validation_report.as_text(result)
+    else:
+        report = render.bind_prefixes(result.report)
+        text = report.serialize(format=args.format)
+    emit(text, args.output)
+    return EXIT_OK if result.conforms else EXIT_FINDINGS
+
+
+def run_check(args) -> int:
+    from reasoner import selfcheck
+
+    problems = selfcheck.run(print)
+    return EXIT_FINDINGS if problems else EXIT_OK
+
+
+COMMANDS = {"decide": run_decide, "validate": run_validate, "check": run_check}
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print, or write to `output` through a temporary file and a rename, so a reader
+    never sees a half-written file."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = output.resolve()
+    if target.is_dir():
+        raise InputError(str(output), "is a directory; give a file name for the output")
+    if not target.parent.is_dir():
+        raise InputError(str(output), "the output folder does not exist")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""The decision pipeline for one case:
+
+    knowledge base (OWL RL closure) + case
+      -> applicability, facts, requirement checks   (SPARQL CONSTRUCT, queries/)
+      -> validation of the checks                    (SHACL, shapes/requirements.ttl)
+      -> decisions, reasons, citations, provenance   (SPARQL CONSTRUCT, queries/decisions/)
+
+SPARQL runs on pyoxigraph (an in-memory store per case); SHACL on pyshacl over the case
+and the derived checks only, which keeps it to a few hundred triples. The knowledge base
+sits in its own named graph and every query sees the union of the graphs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from reasoner import queries
+from reasoner.case_loader import check_case, read_case
+from reasoner.knowledge import KnowledgeBase
+from reasoner.paths import SHAPES_DIR
+
+KB_GRAPH = ox.NamedNode("urn:guideline-reasoner:graph:kb")
+CASE_GRAPH = ox.NamedNode("urn:guideline-reasoner:graph:case")
+DERIVED_GRAPH = ox.NamedNode("urn:guideline-reasoner:graph:derived")
+REPORT_GRAPH = ox.NamedNode("urn:guideline-reasoner:graph:report")
+
+
+@dataclass
+class CaseResult:
+    """Everything derived for one case; `store` holds all of it for further queries."""
+
+    source: str
+    store: ox.Store
+    report: Graph
+    conforms: bool
+    explanation: Graph = field(default_factory=Graph)
+
+    def select(self, query: queries.Query) -> list[dict]:
+        """Rows of a SELECT over every graph, as {variable: python value or None}."""
+        solutions = self.store.query(query.text, use_default_graph_as_union=True)
+        names = [v.value for v in solutions.variables]
+        return [{n: _to_python(row[n]) for n in names} for row in solutions]
+
+
+class Reasoner:
+    """Decides cases against one knowledge base; reuse it across cases."""
+
+    def __init__(self, kb: KnowledgeBase | None = None):
+        self.kb = kb or KnowledgeBase()
+
+    @cached_property
+    def _kb_quads(self) -> list[ox.Quad]:
+        triples = ox.parse(self.kb.closure_ntriples, format=ox.RdfFormat.N_TRIPLES)
+        return [ox.Quad(t.subject, t.predicate, t.object, KB_GRAPH) for t in triples]
+
+    @cached_property
+    def vocabulary(self) -> Graph:
+        """The closed knowledge base as rdflib, for checking the terms a case uses."""
+        return Graph().parse(data=self.kb.closure_ntriples, format="nt")
+
+    def load(self, path: Path) -> Graph:
+        """Read and check a case file; raises InputError naming the file and field."""
+        graph = read_case(path)
+        check_case(graph, str(path), self.vocabulary)
+        return graph
+
+    def decide_file(self, path: Path) -> CaseResult:
+        return self.decide(self.load(path), str(path))
+
+    def decide(self, case: Graph, source: str = "<graph>") -> CaseResult:
+        store = ox.Store()
+        store.extend(self._kb_quads)
+        store.load(case.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
+                   to_graph=CASE_GRAPH)
+        derived = Graph()
+        for name in queries.DERIVATION_STAGES:
+            self._run_stage(store, name, derived)
+        report, conforms = self._validate(case, derived)
+        store.load(report.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
+                   to_graph=REPORT_GRAPH)
+        for name in queries.DECISION_STAGES:
+            self._run_stage(store, name, derived)
+        return CaseResult(source, store, report, conforms, derived)
+
+    def _run_stage(self, store: ox.Store, name: str, collected: Graph) -> None:
+        for query in queries.stage(name):
+            triples = list(store.query(query.text, use_default_graph_as_union=True))
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, DERIVED_GRAPH) for t in triples)
+            collected.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+
+    def _validate(self, case: Graph, derived: Graph) -> tuple[Graph, bool]:
+        from pyshacl import validate
+
+        conforms, report, _ = validate(case + derived, shacl_graph=requirement_shapes(),
+                                       inference="none", advanced=False)
+        return report, bool(conforms)
+
+
+@lru_cache(maxsize=1)
+def requirement_shapes() -> Graph:
+    return Graph().parse(SHAPES_DIR / "requirements.ttl", format="turtle")
+
+
+def _to_python(term):
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        if datatype.endswith(("#integer", "#int", "#long", "#nonNegativeInteger")):
+            return int(term.value)
+        if datatype.endswith(("#decimal", "#double", "#float")):
+            return float(term.value)
+        if datatype.endswith("#boolean"):
+            return term.value == "true"
+        return term.value
+    return term.value

@@ -1,0 +1,95 @@
+"""The knowledge base: ontology + taxonomies + guideline knowledge, loaded through the
+catalog and closed under OWL 2 RL once, so that per-case work is plain SPARQL joins.
+
+Why an RL closure and not a DL reasoner per case: applicability needs only the
+subclass closure of treatments and conditions and the transitive part-of of body
+regions, both inside OWL 2 RL. `reasonable` (Rust) closes the knowledge base in well
+under a second; HermiT is kept for the consistency/classification test (see
+docs/architecture.md for the measurements). The closure is cached on disk, keyed by
+the hash of every knowledge file, so a warm start only parses N-Triples."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from rdflib import OWL, Graph, Literal, URIRef
+
+from reasoner import catalog
+from reasoner.paths import CATALOG, KB_IRI
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "guideline-reasoner"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A loaded knowledge base: its files, version and (lazily) its OWL RL closure."""
+
+    catalog_path: Path = CATALOG
+    root_iri: str = KB_IRI
+
+    @cached_property
+    def _loaded(self) -> tuple[Graph, list[Path]]:
+        return catalog.load_closure(self.catalog_path, self.root_iri)
+
+    @property
+    def graph(self) -> Graph:
+        """The asserted triples of the whole import closure."""
+        return self._loaded[0]
+
+    @property
+    def files(self) -> list[Path]:
+        return self._loaded[1]
+
+    @cached_property
+    def version(self) -> str:
+        value = self.graph.value(URIRef(self.root_iri), OWL.versionInfo)
+        return str(value) if isinstance(value, Literal) else "unversioned"
+
+    @cached_property
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for path in self.files:
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+        return h.hexdigest()[:16]
+
+    @cached_property
+    def closure_ntriples(self) -> bytes:
+        """The OWL 2 RL closure as N-Triples, from the cache when the files are unchanged."""
+        cached = _cache_dir() / f"kb-{self.digest}.nt"
+        if cached.exists():
+            return cached.read_bytes()
+        data = owl_rl_closure(self.graph).serialize(format="nt", encoding="utf-8")
+        _write_atomically(cached, data)
+        return data
+
+
+def owl_rl_closure(graph: Graph) -> Graph:
+    """Asserted triples plus everything OWL 2 RL entails from them."""
+    import reasonable
+
+    engine = reasonable.PyReasoner()
+    engine.from_graph(graph)
+    closed = Graph()
+    for triple in engine.reason():
+        closed.add(triple)
+    closed += graph
+    return closed
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            tmp.write(data)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass  # a read-only home only costs the cache, never the answer

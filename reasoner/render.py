@@ -1,0 +1,100 @@
+"""Renderings of decided cases. Everything here is read from the decision triples by the
+SELECT queries in queries/output/; nothing is decided or worded here that the graph does
+not say."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from rdflib import Graph
+
+from reasoner import queries
+from reasoner.engine import CaseResult
+from reasoner.namespaces import PREFIXES
+
+OUTCOME_WORDS = {
+    "medically-necessary": "MEDICALLY NECESSARY",
+    "not-medically-necessary": "NOT MEDICALLY NECESSARY",
+    "no-applicable-guideline": "NO APPLICABLE GUIDELINE (needs a human reviewer)",
+}
+
+
+def decision_records(result: CaseResult) -> list[dict]:
+    """The decisions of one case in the JSON output contract (see README)."""
+    reasons: dict[str, list[dict]] = defaultdict(list)
+    for row in result.select(queries.query("output/reasons.rq")):
+        reasons[row["request"]].append({
+            "requirement": row["requirementId"],
+            "status": row["statusId"],
+            "observed": row["observed"],
+            "limit": row["limit"],
+            "recommendation": row["recommendation"],
+            "citation": row["citation"],
+            "message": row["message"] or None,
+        })
+    records = []
+    for row in result.select(queries.query("output/decisions.rq")):
+        records.append({
+            "case": result.source,
+            "request": row["request"],
+            "item": row["item"],
+            "treatment": row["treatmentLabel"],
+            "quantity": row["quantity"],
+            "outcome": row["outcomeId"],
+            "imr_outcome": row["imrOutcome"],
+            "reasons": reasons.get(row["request"], []),
+        })
+    return records
+
+
+def as_json(results: list[CaseResult]) -> str:
+    decisions = [record for result in results for record in decision_records(result)]
+    return json.dumps({"decisions": decisions}, indent=2, ensure_ascii=False)
+
+
+def as_text(results: list[CaseResult]) -> str:
+    lines: list[str] = []
+    for result in results:
+        lines.append(result.source)
+        for n, record in enumerate(decision_records(result), start=1):
+            title = record["item"] or record["treatment"] or record["request"]
+            detail = ", ".join(
+                part for part in (record["treatment"],
+                                  f"quantity {record['quantity']}" if record["quantity"] else None) if part)
+            lines.append(f"  {n}. {title} ({detail})")
+            imr = f" (IMR: {record['imr_outcome']})" if record["imr_outcome"] else ""
+            lines.append(f"     {OUTCOME_WORDS[record['outcome']]}{imr}")
+            for reason in record["reasons"]:
+                lines.append("     " + _reason_line(reason))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _reason_line(reason: dict) -> str:
+    mark = "met    " if reason["status"] == "met" else "NOT MET"
+    numbers = ""
+    if reason["observed"] is not None and reason["limit"] is not None:
+        numbers = f" ({reason['observed']} vs limit {reason['limit']})"
+    said = f": {reason['message']}" if reason["message"] else ""
+    cited = f" [{reason['citation']}]" if reason["citation"] else ""
+    return f"{mark} {reason['requirement']}{numbers}{said}{cited}"
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True)
+    return graph
+
+
+def as_rdf(results: list[CaseResult], fmt: str) -> str:
+    """The explanation triples (applicability, checks, decisions, provenance) of every case."""
+    merged = Graph()
+    for result in results:
+        merged += result.explanation
+    bind_prefixes(merged)
+    if fmt == "json-ld":
+        from reasoner.case_loader import published_context
+
+        return merged.serialize(format="json-ld", context=published_context(), indent=2)
+    return merged.serialize(format=fmt)
