@@ -1,0 +1,85 @@
+"""`guideline-reasoner check`: the knowledge base, shapes and queries checked together.
+
+Each *-violation.rq in queries/quality/ returns ?entity ?property ?value (the ODK
+convention), so one runner reports them all; every other query must parse; shapes must
+be valid SHACL (pyshacl's SHACL-SHACL meta-validation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from reasoner.errors import InputError
+from reasoner.knowledge import KnowledgeBase
+from reasoner.paths import QUERIES_DIR, SHAPES_DIR
+
+
+def run(say: Callable[[str], None]) -> int:
+    """Run every check, report each through `say`; return the number of problems."""
+    kb = KnowledgeBase()
+    try:
+        asserted = kb.graph
+    except InputError as exc:
+        say(f"FAIL  knowledge base: {exc}")
+        return 1
+    say(f"ok    knowledge base {kb.version}: {len(asserted)} triples from {len(kb.files)} files via the catalog")
+    problems = 0
+    shapes = Graph()
+    for path in sorted(SHAPES_DIR.glob("*.ttl")):
+        shapes.parse(path, format="turtle")
+    problems += _check_shapes(shapes, say)
+    problems += _check_quality(asserted + shapes, say)
+    problems += _check_queries_parse(say)
+    return problems
+
+
+def _check_shapes(shapes: Graph, say) -> int:
+    from pyshacl import validate
+
+    conforms, _, text = validate(Graph(), shacl_graph=shapes, meta_shacl=True)
+    if conforms:
+        say(f"ok    shapes: {len(list(SHAPES_DIR.glob('*.ttl')))} files are valid SHACL")
+        return 0
+    say(f"FAIL  shapes are not valid SHACL:\n{text}")
+    return 1
+
+
+def violation_rows(graph: Graph) -> dict[str, list[tuple[str, str, str]]]:
+    """Rows of every quality query over `graph`, by query name."""
+    store = ox.Store()
+    store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    found = {}
+    for path in sorted((QUERIES_DIR / "quality").glob("*-violation.rq")):
+        rows = store.query(path.read_text(encoding="utf-8"))
+        found[path.stem] = [(r["entity"].value, r["property"].value, r["value"].value) for r in rows]
+    return found
+
+
+def _check_quality(graph: Graph, say) -> int:
+    problems = 0
+    for name, rows in violation_rows(graph).items():
+        if rows:
+            problems += len(rows)
+            say(f"FAIL  {name}: {len(rows)}")
+            for entity, prop, value in rows:
+                say(f"        {entity} {prop} {value}")
+        else:
+            say(f"ok    {name}: none")
+    return problems
+
+
+def _check_queries_parse(say) -> int:
+    store = ox.Store()
+    files = sorted(QUERIES_DIR.rglob("*.rq"))
+    bad = 0
+    for path in files:
+        try:
+            store.query(path.read_text(encoding="utf-8"))
+        except SyntaxError as exc:
+            bad += 1
+            say(f"FAIL  {path.relative_to(QUERIES_DIR.parent)}: {exc}")
+    if not bad:
+        say(f"ok    queries: all {len(files)} parse")
+    return bad

@@ -1,0 +1,60 @@
+"""The seed's decision triples against the expected graph, compared as graphs on the
+decision vocabulary; a failure prints what is only in expected and only in actual."""
+
+from __future__ import annotations
+
+from rdflib import RDF, Graph
+
+from conftest import FIXTURES, ROOT
+from reasoner.namespaces import GR
+
+DECISION_PREDICATES = {GR.aboutRequest, GR.outcome, GR.basedOn, GR.hasReason}
+REASON_PREDICATES = {GR.checkStatus, GR.requirement, GR.observedValue, GR.limitValue}
+
+
+def _project(graph: Graph, subjects) -> set:
+    decisions = set(graph.subjects(RDF.type, GR.Decision))
+    kept = set()
+    for s, p, o in graph:
+        if s not in subjects:
+            continue
+        if s in decisions and (p in DECISION_PREDICATES or (p == RDF.type and o == GR.Decision)):
+            kept.add((s, p, o))
+        elif s not in decisions and p in REASON_PREDICATES:
+            kept.add((s, p, o))
+    return kept
+
+
+def test_seed_decision_graph(reasoner):
+    expected = Graph().parse(FIXTURES / "graphs" / "seed-decisions.expected.ttl")
+    actual = reasoner.decide_file(ROOT / "examples" / "seed-case.ttl").explanation
+    subjects = set(expected.subjects()) | set(actual.subjects(RDF.type, GR.Decision)) \
+        | set(actual.objects(None, GR.hasReason))
+    want, got = _project(expected, subjects), _project(actual, subjects)
+    only_expected = "\n".join(sorted(" ".join(t.n3() for t in x) for x in want - got))
+    only_actual = "\n".join(sorted(" ".join(t.n3() for t in x) for x in got - want))
+    assert want == got, f"only in expected:\n{only_expected}\nonly in actual:\n{only_actual}"
+
+
+def test_decisions_carry_provenance(reasoner):
+    from reasoner.namespaces import PROV
+
+    result = reasoner.decide_file(ROOT / "examples" / "seed-case.ttl")
+    graph = result.explanation
+    decisions = set(graph.subjects(RDF.type, GR.Decision))
+    assert len(decisions) == 3
+    for decision in decisions:
+        activity = graph.value(decision, PROV.wasGeneratedBy)
+        assert activity is not None
+        used = {str(u) for u in graph.objects(activity, PROV.used)}
+        assert "https://w3id.org/guideline-reasoner/example/seed#case" in used
+        assert "https://w3id.org/guideline-reasoner/kb/2026-11-26" in used
+        assert "https://w3id.org/guideline-reasoner/kb#MTUS-CPMTG-2009" in used
+        assert str(graph.value(activity, GR.knowledgeBaseVersion)) == "2026-11-26"
+
+
+def test_same_case_gives_the_same_triples(reasoner):
+    case = ROOT / "examples" / "seed-case.ttl"
+    first = reasoner.decide_file(case).explanation
+    second = reasoner.decide_file(case).explanation
+    assert sorted(first.serialize(format="nt").splitlines()) == sorted(second.serialize(format="nt").splitlines())
