@@ -7,10 +7,12 @@ lets a parser traceback through."""
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import quote
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, BNode, Graph, URIRef
 
 from reasoner.errors import InputError
 from reasoner.namespaces import GR
@@ -18,6 +20,8 @@ from reasoner.paths import CONTEXT_FILE, CONTEXT_IRI, SHAPES_DIR
 
 FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
 MAX_BYTES = 50 * 1024 * 1024
+# Relative ids in JSON cases resolve against this base plus the file's stem.
+CASE_BASE = "https://w3id.org/guideline-reasoner/case/"
 
 
 @lru_cache(maxsize=1)
@@ -70,6 +74,7 @@ def _parse_json(graph: Graph, text: str, source: str) -> None:
         raise InputError(source, "JSON nested too deeply") from None
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
+    _name_unnamed_nodes(document)
     context = document.get("@context", CONTEXT_IRI)
     # The published context is served from the local file: no network at decision time.
     if context == CONTEXT_IRI:
@@ -77,14 +82,36 @@ def _parse_json(graph: Graph, text: str, source: str) -> None:
     elif isinstance(context, list):
         document["@context"] = [published_context() if c == CONTEXT_IRI else c for c in context]
     try:
-        graph.parse(data=json.dumps(document), format="json-ld", base=f"urn:guideline-reasoner:case:{Path(source).stem}/")
+        graph.parse(data=json.dumps(document), format="json-ld", base=CASE_BASE + quote(Path(source).stem))
     except Exception as exc:
         raise InputError(source, f"not valid JSON-LD: {_first_line(exc)}") from None
 
 
+# Plain JSON cases need not name their nodes; stable IRIs keep decision IRIs stable.
+_LIST_NAMES = {"requests": "request", "history": "episode"}
+
+
+def _name_unnamed_nodes(document: dict) -> None:
+    if "@id" not in document and "id" not in document:
+        document["id"] = "#case"
+    patient = document.get("patient")
+    if isinstance(patient, dict) and "@id" not in patient and "id" not in patient:
+        patient["id"] = "#patient"
+    for key, stem in _LIST_NAMES.items():
+        items = document.get(key)
+        if isinstance(items, list):
+            for n, item in enumerate(items, start=1):
+                if isinstance(item, dict) and "@id" not in item and "id" not in item:
+                    item["id"] = f"#{stem}-{n}"
+
+
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())[:300]
+    text = " ".join((str(exc).strip() or type(exc).__name__).split())
+    # rdflib's Turtle errors quote the whole input after the message: keep the message.
+    found = re.search(r"at line (\d+).*?(Bad syntax \([^)]*\))", text)
+    if found:
+        return f"line {found.group(1)}: {found.group(2)}"
+    return text[:300]
 
 
 @lru_cache(maxsize=1)
@@ -99,19 +126,25 @@ def check_case(graph: Graph, source: str, vocabulary: Graph) -> None:
 
     conforms, report, _ = validate(graph, shacl_graph=_input_shapes(), inference="none", advanced=False)
     if not conforms:
-        raise _first_violation(report, source)
+        raise _first_violation(report, graph, source)
+    unnamed = sorted(str(r) for r in graph.subjects(RDF.type, GR.TreatmentRequest) if isinstance(r, BNode))
+    if unnamed:
+        raise InputError(source, "give every gr:TreatmentRequest an IRI (decisions are named after it)",
+                         field=f"{len(unnamed)} blank-node request(s)")
     _check_terms(graph, source, vocabulary)
 
 
-def _first_violation(report: Graph, source: str) -> InputError:
+def _first_violation(report: Graph, data: Graph, source: str) -> InputError:
     from reasoner.namespaces import SH
 
     problems = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
         path = report.value(result, SH.resultPath)
+        inverse = report.value(path, SH.inversePath) if isinstance(path, BNode) else None
+        path_text = "^" + _short(inverse) if inverse is not None else _short(path)
         message = report.value(result, SH.resultMessage)
-        problems.append((_short(focus), _short(path), str(message)))
+        problems.append((_describe(focus, data), path_text, str(message)))
     problems.sort()
     focus, path, message = problems[0]
     more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
@@ -135,6 +168,14 @@ def _check_terms(graph: Graph, source: str, vocabulary: Graph) -> None:
             if not known:
                 raise InputError(source, f"unknown {what} <{value}> (not in the knowledge base)",
                                  field=f"{_short(subject)} {_short(prop)}")
+
+
+def _describe(node, data: Graph) -> str:
+    """An IRI as itself; a blank node by its type, since its label means nothing to a user."""
+    if isinstance(node, BNode):
+        kind = data.value(node, RDF.type)
+        return f"an unnamed {_short(kind)}" if kind is not None else "an unnamed node"
+    return _short(node)
 
 
 def _short(term) -> str:
