@@ -43,6 +43,9 @@ def decision_records(result: CaseResult) -> list[dict]:
             "quantity": row["quantity"],
             "outcome": row["outcomeId"],
             "imr_outcome": row["imrOutcome"],
+            "evidence_tier": row["tierLabel"],
+            "provisional": bool(row["provisional"]),
+            "editions": row["editions"].split(" | ") if row["editions"] else [],
             "reasons": reasons.get(row["request"], []),
         })
     return records
@@ -64,7 +67,9 @@ def as_text(results: list[CaseResult]) -> str:
                                   f"quantity {record['quantity']}" if record["quantity"] else None) if part)
             lines.append(f"  {n}. {title} ({detail})")
             imr = f" (IMR: {record['imr_outcome']})" if record["imr_outcome"] else ""
-            lines.append(f"     {OUTCOME_WORDS[record['outcome']]}{imr}")
+            tier = f"; decided on {record['evidence_tier']}" if record["evidence_tier"] else ""
+            provisional = "; PROVISIONAL: rests on an unverified (grade C) fact" if record["provisional"] else ""
+            lines.append(f"     {OUTCOME_WORDS[record['outcome']]}{imr}{tier}{provisional}")
             for reason in record["reasons"]:
                 lines.append("     " + _reason_line(reason))
         lines.append("")
