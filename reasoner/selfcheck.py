@@ -1,7 +1,9 @@
 """`guideline-reasoner check`: the knowledge base, shapes and queries checked together.
 
-Each *-violation.rq in queries/quality/ returns ?entity ?property ?value (the ODK
-convention), so one runner reports them all; every other query must parse; shapes must
+The knowledge base is validated against shapes/knowledge-base.ttl (every recommendation
+citable and graded, every term labelled and defined); each *-violation.rq in
+queries/quality/ returns ?entity ?property ?value (the ODK convention) for rules that
+need the shapes too (requirement wiring); every query must parse; every shapes file must
 be valid SHACL (pyshacl's SHACL-SHACL meta-validation)."""
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def run(say: Callable[[str], None]) -> int:
     for path in sorted(SHAPES_DIR.glob("*.ttl")):
         shapes.parse(path, format="turtle")
     problems += _check_shapes(shapes, say)
+    problems += _check_knowledge_shapes(asserted, say)
     problems += _check_quality(asserted + shapes, say)
     problems += _check_queries_parse(say)
     return problems
@@ -44,6 +47,30 @@ def _check_shapes(shapes: Graph, say) -> int:
         return 0
     say(f"FAIL  shapes are not valid SHACL:\n{text}")
     return 1
+
+
+def knowledge_violations(graph: Graph) -> list[tuple[str, str, str]]:
+    """(focus node, path, message) for every result of shapes/knowledge-base.ttl."""
+    from pyshacl import validate
+
+    from reasoner.namespaces import SH
+
+    shapes = Graph().parse(SHAPES_DIR / "knowledge-base.ttl", format="turtle")
+    _, report, _ = validate(graph, shacl_graph=shapes, inference="none", advanced=False)
+    return sorted((str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultPath) or ""),
+                   str(report.value(r, SH.resultMessage)))
+                  for r in report.subjects(None, SH.ValidationResult))
+
+
+def _check_knowledge_shapes(graph: Graph, say) -> int:
+    found = knowledge_violations(graph)
+    if not found:
+        say("ok    knowledge-base shapes: every recommendation citable and graded, every term defined")
+        return 0
+    say(f"FAIL  knowledge-base shapes: {len(found)}")
+    for focus, path, message in found:
+        say(f"        {focus} {path}: {message}")
+    return len(found)
 
 
 def violation_rows(graph: Graph) -> dict[str, list[tuple[str, str, str]]]:

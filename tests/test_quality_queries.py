@@ -1,28 +1,41 @@
-"""The knowledge-base quality queries find what they are written to find: each broken
-fixture yields the expected violation, and the shipped knowledge base yields none."""
+"""The knowledge-base checks find what they are written to find: each defect in the
+broken fixture is reported (by shapes/knowledge-base.ttl or a quality query), and the
+shipped knowledge base has none."""
 
 from __future__ import annotations
 
 from rdflib import Graph
 
 from conftest import FIXTURES
-from reasoner.selfcheck import violation_rows
+from reasoner.selfcheck import knowledge_violations, violation_rows
 
 GR = "https://w3id.org/guideline-reasoner/ontology#"
 KB = "https://w3id.org/guideline-reasoner/kb#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 
-def test_broken_knowledge_is_caught():
-    broken = Graph().parse(FIXTURES / "quality" / "broken-knowledge.ttl")
-    found = violation_rows(broken)
-    flat = {(name, entity, prop) for name, rows in found.items() for entity, prop, _ in rows}
-    assert ("missing-label-violation", GR + "Unlabelled", "http://www.w3.org/2000/01/rdf-schema#label") in flat
-    assert ("missing-definition-violation", GR + "Unlabelled", "http://www.w3.org/2004/02/skos/core#definition") in flat
-    assert ("recommendation-provenance-violation", KB + "Uncited", GR + "hasCitation") in flat
-    assert ("recommendation-provenance-violation", KB + "Uncited", GR + "grade") in flat
-    assert ("recommendation-provenance-violation", KB + "BadGrade", GR + "grade") in flat
+def broken() -> Graph:
+    return Graph().parse(FIXTURES / "quality" / "broken-knowledge.ttl")
+
+
+def test_knowledge_shapes_catch_each_defect():
+    found = {(focus, path) for focus, path, _ in knowledge_violations(broken())}
+    assert (GR + "Unlabelled", RDFS + "label") in found
+    assert (GR + "Unlabelled", SKOS + "definition") in found
+    assert (KB + "Uncited", GR + "hasCitation") in found
+    assert (KB + "Uncited", GR + "grade") in found
+    assert (KB + "BadGrade", GR + "grade") in found
+    assert (KB + "NoNumbers", GR + "aboutTreatment") in found
+    assert (KB + "Pageless", "") in found  # neither section nor pages (an sh:or)
+    assert (KB + "Undated", GR + "effectiveFrom") in found
+
+
+def test_wiring_queries_catch_each_defect():
+    flat = {(name, entity, prop) for name, rows in violation_rows(broken()).items() for entity, prop, _ in rows}
     assert ("requirement-wiring-violation", KB + "NoNumbers", GR + "maxVisits") in flat
     assert ("requirement-wiring-violation", KB + "NowhereExcluded", GR + "requires") in flat
+    assert ("requirement-wiring-violation", KB + "RequiresNothing", GR + "requires") in flat
     assert ("requirement-wiring-violation", GR + "Unshaped", GR + "checkClass") in flat
 
 
@@ -30,5 +43,7 @@ def test_shipped_knowledge_base_is_clean():
     from reasoner.knowledge import KnowledgeBase
     from reasoner.paths import SHAPES_DIR
 
-    graph = KnowledgeBase().graph + Graph().parse(SHAPES_DIR / "requirements.ttl")
+    kb = KnowledgeBase().graph
+    assert knowledge_violations(kb) == []
+    graph = kb + Graph().parse(SHAPES_DIR / "requirements.ttl")
     assert {name: rows for name, rows in violation_rows(graph).items() if rows} == {}
