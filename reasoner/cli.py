@@ -29,6 +29,7 @@ examples:
   guideline-reasoner decide examples/seed-case.ttl
   guideline-reasoner decide examples/seed-case.jsonld --format json
   guideline-reasoner validate examples/seed-case.ttl --format turtle -o report.ttl
+  guideline-reasoner kb --format json
   guideline-reasoner check
 
 exit codes: 0 done; 1 unmet requirements (validate) or problems (check);
@@ -60,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=("text", "turtle", "json-ld"), default="text",
                           help="text (default): a checklist; turtle or json-ld: the standard sh:ValidationReport")
     validate.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+
+    kb = commands.add_parser(
+        "kb", help="what the knowledge base holds: recommendations by grade and guideline",
+        description="Count the recommendations of the knowledge base by grade (A: two or more "
+                    "sources agree; B: one source; C: unverified) and by guideline.")
+    kb.add_argument("--format", choices=("text", "json"), default="text")
 
     commands.add_parser(
         "check", help="self-check the ontology, knowledge base, shapes and queries",
@@ -117,6 +124,15 @@ def run_validate(args) -> int:
     return EXIT_OK if result.conforms else EXIT_FINDINGS
 
 
+def run_kb(args) -> int:
+    from reasoner import kb_summary
+    from reasoner.knowledge import KnowledgeBase
+
+    data = kb_summary.summary(KnowledgeBase())
+    emit(kb_summary.as_json(data) if args.format == "json" else kb_summary.as_text(data), None)
+    return EXIT_OK
+
+
 def run_check(args) -> int:
     from reasoner import selfcheck
 
@@ -124,7 +140,7 @@ def run_check(args) -> int:
     return EXIT_FINDINGS if problems else EXIT_OK
 
 
-COMMANDS = {"decide": run_decide, "validate": run_validate, "check": run_check}
+COMMANDS = {"decide": run_decide, "validate": run_validate, "kb": run_kb, "check": run_check}
 
 
 def emit(text: str, output: Path | None) -> None:

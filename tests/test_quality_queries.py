@@ -37,6 +37,7 @@ def test_wiring_queries_catch_each_defect():
     assert ("requirement-wiring-violation", KB + "NowhereExcluded", GR + "requires") in flat
     assert ("requirement-wiring-violation", KB + "RequiresNothing", GR + "requires") in flat
     assert ("requirement-wiring-violation", GR + "Unshaped", GR + "checkClass") in flat
+    assert ("iri-clash-violation", KB + "Clash", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type") in flat
 
 
 def test_shipped_knowledge_base_is_clean():
