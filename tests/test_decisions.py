@@ -26,6 +26,9 @@ def test_decisions_match_the_guideline(reasoner, case, expected_file):
         reasons = sorted([r["requirement"], r["status"], r["observed"], r["limit"],
                           local_name(r["recommendation"])] for r in got["reasons"])
         assert reasons == sorted(want["reasons"]), request
+        for key in ("provisional", "evidence_tier"):
+            if key in want:
+                assert got[key] == want[key], (request, key)
         if "citation" in want:
             assert {r["citation"] for r in got["reasons"]} == {want["citation"]}, request
 
@@ -53,3 +56,16 @@ def test_turtle_and_jsonld_examples_decide_alike(reasoner):
     for record in list(ttl.values()) + list(jsonld.values()):
         record.pop("case")
     assert ttl == jsonld
+
+
+def test_kb_summary_counts_recommendations_by_grade_and_guideline():
+    from reasoner.kb_summary import summary
+    from reasoner.knowledge import KnowledgeBase
+
+    data = summary(KnowledgeBase())
+    assert data["recommendations"] >= 120
+    assert sum(data["by_grade"].values()) == data["recommendations"]
+    assert set(data["by_grade"]) == {"A", "B", "C"}
+    assert data["guidelines"]["MTUS Chronic Pain Medical Treatment Guidelines"] > 30
+    assert data["guidelines"]["Official Disability Guidelines"] > 20
+    assert data["guidelines"]["California Labor Code"] == 3
