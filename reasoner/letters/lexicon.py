@@ -1,0 +1,186 @@
+"""Words of IMR item lines and case summaries, mapped to the ontology's terms.
+
+Order matters: the first matching pattern wins, so specific names come before general
+ones ("MR arthrogram" before "MRI", "Lidoderm" before "lidocaine"). Patterns are
+case-insensitive regular expressions matched on word boundaries by the callers."""
+
+from __future__ import annotations
+
+# (pattern, treatment class local name)
+TREATMENTS: tuple[tuple[str, str], ...] = (
+    # associated surgical services and peri-operative care first: their names contain others
+    (r"assistant (?:surgeon|PA)|PA assist|surgical assistant|assistant PA", "SurgicalAssistant"),
+    (r"pre-?op(?:erative)?\.? (?:EKG|ECG)|EKG|ECG", "Electrocardiogram"),
+    (r"pre-?op(?:erative)?|medical clearance|\b(?:CBC|BMP|CMP|PT/PTT|UA|urinalysis|chem panel)\b", "PreoperativeTesting"),
+    (r"cold therapy|cryotherapy|vascutherm|game ready|polar care", "ContinuousFlowCryotherapy"),
+    (r"(?:arc|ultra|abduction)\s*sling|\bsling\b", "PostoperativeSling"),
+    (r"post[- ]?op(?:erative)? (?:physical therapy|PT)", "PhysicalTherapy"),
+    # surgery
+    (r"arthroscop\w*.*shoulder|shoulder.*arthroscop\w*|rotator cuff repair|SLAP|acromioplasty|subacromial decompression", "ShoulderSurgery"),
+    (r"arthroscop\w*.*knee|knee.*arthroscop\w*|meniscectomy", "KneeSurgery"),
+    (r"fusion|laminectomy|discectomy", "SpinalFusion"),
+    # physical medicine
+    (r"chiropract\w*", "ChiropracticManipulation"),
+    (r"manipulation under anesthesia", "ManipulationUnderAnesthesia"),
+    (r"manipulation|manual therapy", "ManualTherapy"),
+    (r"acupunct\w*", "Acupuncture"),
+    (r"massage", "MassageTherapy"),
+    (r"aqua(?:tic)? therapy|pool therapy", "AquaticTherapy"),
+    (r"work (?:hardening|conditioning)", "WorkConditioning"),
+    (r"functional restoration|partial hospitali[sz]ation|HELP program", "FunctionalRestorationProgram"),
+    (r"PT/OT|physical therapy|physiotherapy|\bPT\b", "PhysicalTherapy"),
+    (r"occupational therapy|\bOT\b|hand therapy", "OccupationalTherapy"),
+    (r"home exercise", "HomeExerciseProgram"),
+    (r"shock ?wave|ESWT", "ShockWaveTherapy"),
+    (r"H-?wave", "HWaveStimulation"),
+    (r"TENS|EMS unit|interferential|electrical stimulation", "TENS"),
+    (r"ultrasound therapy|therapeutic ultrasound", "TherapeuticUltrasound"),
+    (r"laser", "LowLevelLaserTherapy"),
+    (r"traction|inversion table", "Traction"),
+    (r"biofeedback", "Biofeedback"),
+    # diagnostics
+    (r"MR arthrogra\w*|arthrogram", "MRArthrogram"),
+    (r"\bMRI\b|magnetic resonance", "MagneticResonanceImaging"),
+    (r"\bCT\b|CAT scan|computed tomography", "ComputedTomography"),
+    (r"x-?rays?|radiograph\w*|films", "XRay"),
+    (r"bone scan", "BoneScan"),
+    (r"ultrasound|sonogra\w*", "Ultrasonography"),
+    (r"EMG/NC[SV]|NC[SV]/EMG|EMG and NC[SV]|electrodiagnostic", "ElectrodiagnosticTesting"),
+    (r"\bEMG\b|electromyogra\w*", "Electromyography"),
+    (r"\bNC[SV]\b|nerve conduction", "NerveConductionStudy"),
+    (r"SSEP|evoked potential", "SomatosensoryEvokedPotentials"),
+    (r"\bEEG\b", "Electroencephalography"),
+    (r"urine (?:drug )?(?:test|screen)|\bUDT\b|drug screen|urine toxicology", "UrineDrugTest"),
+    (r"functional capacity|\bFCE\b", "FunctionalCapacityEvaluation"),
+    (r"range of motion testing|grip strength", "RangeOfMotionTesting"),
+    # injections
+    (r"epidural|\bESI\b|transforaminal", "EpiduralSteroidInjection"),
+    (r"medial branch", "MedialBranchBlock"),
+    (r"radiofrequency|rhizotomy|neurotomy", "RadiofrequencyNeurotomy"),
+    (r"facet", "FacetJointInjection"),
+    (r"platelet[- ]rich|\bPRP\b", "PlateletRichPlasma"),
+    (r"adhesiolysis|neuroplasty", "PercutaneousAdhesiolysis"),
+    (r"trigger point", "TriggerPointInjection"),
+    (r"injection|cortisone|steroid shot|dexamethasone", "CorticosteroidJointInjection"),
+    # equipment and services
+    (r"lumbar support|back brace|LSO\b|lumbar brace", "LumbarSupport"),
+    (r"(?:cervical|wedge) pillow", "CervicalPillow"),
+    (r"brace|splint", "Splint"),
+    (r"hospital bed", "HospitalBed"),
+    (r"gym", "GymMembership"),
+    (r"home health|\bRN\b|nursing visits|home care|wound care", "HomeHealthServices"),
+    (r"skilled nursing|\bSNF\b", "SkilledNursingFacility"),
+    (r"hearing aid", "HearingAid"),
+    (r"transportation", "Transportation"),
+    (r"psycholog\w* (?:evaluation|consult)|psych eval", "PsychologicalEvaluation"),
+    (r"psychotherapy|cognitive behavio\w*|\bCBT\b|psycholog\w*", "PsychologicalTreatment"),
+    (r"consult\w*|referral|evaluation|\bTOC\b|follow[- ]up visit|office visit", "OfficeVisit"),
+    (r"gloves|wipes|pad\b|wraps?\b|walker|cane|commode|durable medical", "DurableMedicalEquipment"),
+)
+
+# Drugs: (pattern, class). Checked when no non-drug treatment matched first.
+DRUGS: tuple[tuple[str, str], ...] = (
+    (r"Lidoderm|lidocaine (?:5% )?patch", "LidocainePatch"),
+    (r"Voltaren|diclofenac (?:sodium )?(?:1% )?gel|Flector|Pennsaid", "TopicalDiclofenac"),
+    (r"Deprizine|Fanatrex|Synapryn|Tabradol|Dicopanol|oral suspension", "OralCompoundedKit"),
+    (r"Trezix|Norco|hydrocodone|oxycodone|Percocet|tramadol|Ultram|morphine|MS Contin|Nucynta|tapentadol|codeine|fentanyl|methadone|Dilaudid|hydromorphone|buprenorphine|Butrans|oxymorphone", "Opioid"),
+    (r"cyclobenzaprine|Flexeril|Fexmid|Amrix", "Cyclobenzaprine"),
+    (r"carisoprodol|\bSoma\b", "Carisoprodol"),
+    (r"baclofen", "Baclofen"),
+    (r"Lorzone|chlorzoxazone|methocarbamol|Robaxin|tizanidine|Zanaflex|metaxalone|Skelaxin|orphenadrine|Norflex", "MuscleRelaxant"),
+    (r"diazepam|Valium|alprazolam|Xanax|lorazepam|Ativan|clonazepam|Klonopin", "Benzodiazepine"),
+    (r"Fioricet|butalbital", "BarbiturateAnalgesic"),
+    (r"omeprazole|Prilosec|pantoprazole|Protonix|lansoprazole|Prevacid|esomeprazole|Nexium|famotidine|Pepcid|ranitidine|Zantac", "ProtonPumpInhibitor"),
+    (r"ondansetron|Zofran|promethazine", "Antiemetic"),
+    (r"Colace|docusate|senna|Senokot|laxative|Miralax|Amitiza|Linzess", "Laxative"),
+    (r"gabapentin|Neurontin|pregabalin|Lyrica|topiramate|Topamax", "Gabapentin"),
+    (r"amitriptyline|Elavil|nortriptyline|Pamelor", "TricyclicAntidepressant"),
+    (r"venlafaxine|Effexor|duloxetine|Cymbalta|bupropion|Wellbutrin|sertraline|trazodone|Desyrel|fluoxetine|citalopram", "Antidepressant"),
+    (r"zolpidem|Ambien|eszopiclone|Lunesta|Sonata", "SleepMedication"),
+    (r"diphenhydramine|Benadryl|doxylamine|hydroxyzine", "SedatingAntihistamine"),
+    (r"capsaicin", "TopicalCapsaicin"),
+    (r"celecoxib|Celebrex|meloxicam|Mobic|naproxen|Anaprox|Naprosyn|ibuprofen|Motrin|diclofenac|Arthrotec|etodolac|nabumetone|Relafen|ketorolac|Toradol|indomethacin|Duexis|Vimovo", "NSAID"),
+    (r"acetaminophen|Tylenol", "Acetaminophen"),
+)
+
+# Ingredients of compounded creams: (pattern, ingredient class)
+INGREDIENTS: tuple[tuple[str, str], ...] = (
+    (r"gabapentin", "TopicalGabapentin"),
+    (r"cyclobenzaprine|Cyclophene|baclofen", "TopicalMuscleRelaxant"),
+    (r"flurbiprofen|ketoprofen|Ketophene", "TopicalNonDiclofenacNSAID"),
+    (r"lidocaine|Lidopro|bupivacaine", "TopicalLidocaineCream"),
+    (r"capsaicin", "TopicalCapsaicin"),
+    (r"diclofenac", "TopicalDiclofenac"),
+)
+COMPOUND = r"%|\bcream\b|\bcompound\w*|Lidopro|Ketophene|Cyclophene|Terocin|Flurbi"
+
+# Body regions: (pattern, region local name); the first match decides per mention.
+REGIONS: tuple[tuple[str, str], ...] = (
+    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1", "LumbarSpine"),
+    (r"cervical|neck|C[1-7]-C?[1-7]", "CervicalSpine"),
+    (r"thoracic|mid[- ]back|upper back", "ThoracicSpine"),
+    (r"shoulders?", "Shoulder"),
+    (r"elbows?", "Elbow"),
+    (r"wrists?", "Wrist"),
+    (r"hands?|fingers?|thumbs?", "Hand"),
+    (r"forearms?", "Forearm"),
+    (r"hips?", "Hip"),
+    (r"knees?", "Knee"),
+    (r"ankles?", "Ankle"),
+    (r"feet|foot", "Foot"),
+    (r"abdomen|pelvis|groin|inguinal", "Abdomen"),
+    (r"head\b|brain|skull", "Head"),
+    (r"(?:upper|lower) extremit\w*|\bleg\b|\barm\b", None),
+)
+
+# Diagnoses in case summaries: (pattern, condition local name)
+CONDITIONS: tuple[tuple[str, str], ...] = (
+    (r"(?:lumbar|lumbosacral) (?:intervertebral )?dis[ck] (?:disorder|disease|syndrome|displacement|herniation|protrusion|bulge)|(?:intervertebral )?dis[ck] (?:herniation|protrusion|displacement|bulge|disease|syndrome) (?:of|at|in) the (?:lumbar|lumbosacral)|lumbar (?:HNP|DDD)|thoracic and lumbar intervertebral disc", "LumbarDiscDisorder"),
+    (r"thoracic (?:intervertebral )?dis[ck]", "ThoracicDiscDisorder"),
+    (r"cervical (?:intervertebral )?dis[ck]|cervical (?:HNP|DDD)", "CervicalDiscDisorder"),
+    (r"lumbar radiculopathy|lumbosacral radicul\w+|sciatica|radiculopathy (?:of|in) the (?:lower|left lower|right lower|bilateral lower)", "LumbarRadiculopathy"),
+    (r"cervical radiculopathy|radiculopathy (?:of|in) the (?:upper|left upper|right upper|bilateral upper)", "CervicalRadiculopathy"),
+    (r"radiculitis|neuritis|neuralgia", "NeuralgiaNeuritisRadiculitis"),
+    (r"myalgia|myositis|fibromyalgia|myofascial", "MyalgiaMyositis"),
+    (r"complex regional pain|\bCRPS\b|reflex sympathetic", "ComplexRegionalPainSyndrome"),
+    (r"carpal tunnel", "CarpalTunnelSyndrome"),
+    (r"(?:lumbar|low back|lumbosacral) (?:sprain|strain)|(?:sprain|strain) of the (?:lumbar|low back)", "LumbarSprainStrain"),
+    (r"(?:cervical|neck) (?:muscle )?(?:sprain|strain)|(?:sprain|strain) of the (?:cervical|neck)", "CervicalSprainStrain"),
+    (r"cervicalgia|neck pain|cervical spondylosis", "Cervicalgia"),
+    (r"shoulder (?:sprain|strain)", "ShoulderSprainStrain"),
+    (r"rotator cuff|impingement|supraspinatus", "RotatorCuffSyndrome"),
+    (r"lateral epicondyl\w+|tennis elbow", "LateralEpicondylitis"),
+    (r"knee (?:sprain|strain)", "KneeSprainStrain"),
+    (r"(?:osteoarthritis|degenerative joint disease|arthritis) of the (?:right |left |bilateral )?knee|knee osteoarthritis", "KneeOsteoarthritis"),
+    (r"osteoarthritis|degenerative joint disease", "Osteoarthritis"),
+    (r"(?:finger|phalan\w+|metacarpal|hand) fracture|fracture of the (?:\w+ )?(?:finger|hand)", "FingerFracture"),
+    (r"headaches?|migraine", "Headache"),
+    (r"head injury|concussion|traumatic brain", "HeadInjury"),
+    (r"inguinal hernia|hernia", "InguinalHernia"),
+    (r"hearing loss", "HearingLoss"),
+    (r"low back pain|lumbago|lumbar spine pain", "LowBackPain"),
+)
+
+# Findings in case summaries (ConText decides negation): (label, pattern, finding class)
+FINDINGS: tuple[tuple[str, str, str], ...] = (
+    ("RADICULOPATHY", r"radiculopathy|radicular (?:pain|symptoms)|dermatomal", "RadiculopathyOnExamination"),
+    ("NEURO", r"(?:decreased|diminished|reduced|absent) (?:sensation|reflexes?|strength)|weakness|numbness|sensory (?:deficit|loss)|motor (?:deficit|weakness)|reflex (?:asymmetry|deficit)|positive straight leg raise|straight leg raise (?:was |is )?positive", "NeurologicalDeficit"),
+    ("REDFLAG", r"cauda equina|fracture|tumou?r|malignan\w+|infection|progressive neurologic\w*", "RedFlag"),
+    ("SPASM", r"spasms?", "MuscleSpasm"),
+    ("NEUROPATHIC", r"neuropath\w+|burning pain|paresthesia", "NeuropathicPain"),
+    ("SURGERY", r"surgical candidate|candidate for surgery|surgery (?:is|was) (?:being )?(?:considered|recommended|planned)|surgical (?:consultation|intervention) (?:is|was) recommended", "SurgicalCandidate"),
+    ("CORROBORATED", r"(?:MRI|EMG|electrodiagnostic)[^.]{0,80}(?:nerve root (?:compression|impingement)|radiculopathy|neural foraminal (?:stenosis|narrowing))", "CorroboratedRadiculopathy"),
+    ("GIRISK", r"gastritis|GERD|reflux|ulcer|GI (?:bleed|upset|symptoms)|dyspepsia|anticoagula\w+|stomach upset", "GastrointestinalRiskFactor"),
+    ("INSOMNIA", r"insomnia|difficulty sleeping|sleep disturbance", "Insomnia"),
+    ("HOMEBOUND", r"homebound|bed-?bound|unable to leave (?:the|his|her) home", "Homebound"),
+    ("UDT", r"urine drug (?:screen|test)\w* (?:was|were) (?:consistent|appropriate)|CURES", "DrugTestingAndCURESDocumented"),
+)
+
+# Words that name the main treatments in history sentences ("8 physical therapy sessions")
+HISTORY_TREATMENTS: tuple[tuple[str, str], ...] = (
+    (r"chiropract\w*", "ChiropracticManipulation"),
+    (r"acupuncture", "Acupuncture"),
+    (r"massage", "MassageTherapy"),
+    (r"physical therapy|\bPT\b|physiotherapy", "PhysicalTherapy"),
+    (r"occupational therapy|\bOT\b", "OccupationalTherapy"),
+)
