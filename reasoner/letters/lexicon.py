@@ -11,7 +11,7 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     # associated surgical services and peri-operative care first: their names contain others
     (r"assistant (?:surgeon|PA)|PA assist|surgical assistant|assistant PA", "SurgicalAssistant"),
     (r"pre-?op(?:erative)?\.? (?:EKG|ECG)|EKG|ECG", "Electrocardiogram"),
-    (r"pre-?op(?:erative)?|medical clearance|\b(?:CBC|BMP|CMP|PT/PTT|UA|urinalysis|chem panel)\b", "PreoperativeTesting"),
+    (r"pre-?op(?:erative)?|medical clearance|chest x-?ray|\b(?:CBC|BMP|CMP|PT/PTT|UA|urinalysis|chem panel)\b", "PreoperativeTesting"),
     (r"cold therapy|cryotherapy|vascutherm|game ready|polar care", "ContinuousFlowCryotherapy"),
     (r"(?:arc|ultra|abduction)\s*sling|\bsling\b", "PostoperativeSling"),
     (r"post[- ]?op(?:erative)? (?:physical therapy|PT)", "PhysicalTherapy"),
