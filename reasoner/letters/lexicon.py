@@ -136,7 +136,7 @@ REGIONS: tuple[tuple[str, str], ...] = (
 # Diagnoses in case summaries: (pattern, condition local name)
 CONDITIONS: tuple[tuple[str, str], ...] = (
     (r"(?:lumbar|lumbosacral) (?:intervertebral )?dis[ck] (?:disorder|disease|syndrome|displacement|herniation|protrusion|bulge)|(?:intervertebral )?dis[ck] (?:herniation|protrusion|displacement|bulge|disease|syndrome) (?:of|at|in) the (?:lumbar|lumbosacral)|lumbar (?:HNP|DDD)|thoracic and lumbar intervertebral disc", "LumbarDiscDisorder"),
-    (r"thoracic (?:intervertebral )?dis[ck]", "ThoracicDiscDisorder"),
+    (r"thoracic (?:and lumbar )?(?:intervertebral )?dis[ck]", "ThoracicDiscDisorder"),
     (r"cervical (?:intervertebral )?dis[ck]|cervical (?:HNP|DDD)", "CervicalDiscDisorder"),
     (r"lumbar radiculopathy|lumbosacral radicul\w+|sciatica|radiculopathy (?:of|in) the (?:lower|left lower|right lower|bilateral lower)", "LumbarRadiculopathy"),
     (r"cervical radiculopathy|radiculopathy (?:of|in) the (?:upper|left upper|right upper|bilateral upper)", "CervicalRadiculopathy"),
@@ -158,23 +158,31 @@ CONDITIONS: tuple[tuple[str, str], ...] = (
     (r"head injury|concussion|traumatic brain", "HeadInjury"),
     (r"inguinal hernia|hernia", "InguinalHernia"),
     (r"hearing loss", "HearingLoss"),
-    (r"low back pain|lumbago|lumbar spine pain", "LowBackPain"),
+    (r"(?:low )?back pain|lumbago|lumbar spine pain", "LowBackPain"),
 )
 
-# Findings in case summaries (ConText decides negation): (label, pattern, finding class)
-FINDINGS: tuple[tuple[str, str, str], ...] = (
-    ("RADICULOPATHY", r"radiculopathy|radicular (?:pain|symptoms)|dermatomal", "RadiculopathyOnExamination"),
-    ("NEURO", r"(?:decreased|diminished|reduced|absent) (?:sensation|reflexes?|strength)|weakness|numbness|sensory (?:deficit|loss)|motor (?:deficit|weakness)|reflex (?:asymmetry|deficit)|positive straight leg raise|straight leg raise (?:was |is )?positive", "NeurologicalDeficit"),
-    ("REDFLAG", r"cauda equina|fracture|tumou?r|malignan\w+|infection|progressive neurologic\w*", "RedFlag"),
-    ("SPASM", r"spasms?", "MuscleSpasm"),
-    ("NEUROPATHIC", r"neuropath\w+|burning pain|paresthesia", "NeuropathicPain"),
-    ("SURGERY", r"surgical candidate|candidate for surgery|surgery (?:is|was) (?:being )?(?:considered|recommended|planned)|surgical (?:consultation|intervention) (?:is|was) recommended", "SurgicalCandidate"),
-    ("CORROBORATED", r"(?:MRI|EMG|electrodiagnostic)[^.]{0,80}(?:nerve root (?:compression|impingement)|radiculopathy|neural foraminal (?:stenosis|narrowing))", "CorroboratedRadiculopathy"),
-    ("GIRISK", r"gastritis|GERD|reflux|ulcer|GI (?:bleed|upset|symptoms)|dyspepsia|anticoagula\w+|stomach upset", "GastrointestinalRiskFactor"),
-    ("INSOMNIA", r"insomnia|difficulty sleeping|sleep disturbance", "Insomnia"),
-    ("HOMEBOUND", r"homebound|bed-?bound|unable to leave (?:the|his|her) home", "Homebound"),
-    ("UDT", r"urine drug (?:screen|test)\w* (?:was|were) (?:consistent|appropriate)|CURES", "DrugTestingAndCURESDocumented"),
-)
+# Findings in case summaries: finding class -> phrases (matched case-insensitively by
+# medspaCy's target matcher; ConText then decides whether each mention is negated).
+FINDINGS: dict[str, tuple[str, ...]] = {
+    "RadiculopathyOnExamination": ("radiculopathy", "radicular pain", "radicular symptoms", "dermatomal"),
+    "NeurologicalDeficit": ("decreased sensation", "diminished sensation", "reduced sensation", "decreased reflexes",
+                            "diminished reflexes", "absent reflexes", "weakness", "numbness", "sensory deficit",
+                            "sensory loss", "motor deficit", "motor weakness", "reflex asymmetry", "sensory",
+                            "positive straight leg raise", "positive straight leg raising", "neurological deficit"),
+    "RedFlag": ("cauda equina", "fracture", "tumor", "malignancy", "infection", "progressive neurologic deficit",
+                "bowel or bladder", "red flag", "red flags"),
+    "MuscleSpasm": ("spasm", "spasms", "muscle spasm"),
+    "NeuropathicPain": ("neuropathic pain", "neuropathy", "burning pain", "paresthesia", "paresthesias"),
+    "SurgicalCandidate": ("surgical candidate", "candidate for surgery", "surgery was recommended",
+                          "surgery is recommended", "surgical intervention", "considering surgery"),
+    "CorroboratedRadiculopathy": ("nerve root compression", "nerve root impingement", "neural foraminal stenosis",
+                                  "foraminal narrowing", "nerve root abutment"),
+    "GastrointestinalRiskFactor": ("gastritis", "GERD", "reflux", "ulcer", "GI bleed", "dyspepsia",
+                                   "stomach upset", "GI upset", "anticoagulant"),
+    "Insomnia": ("insomnia", "difficulty sleeping", "sleep disturbance"),
+    "Homebound": ("homebound", "bedbound", "bed-bound"),
+    "DrugTestingAndCURESDocumented": ("CURES", "consistent urine drug screen", "urine drug screen was consistent"),
+}
 
 # Words that name the main treatments in history sentences ("8 physical therapy sessions")
 HISTORY_TREATMENTS: tuple[tuple[str, str], ...] = (

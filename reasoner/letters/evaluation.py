@@ -1,0 +1,190 @@
+"""`guideline-reasoner evaluate DIR`: import every letter, decide every item, and compare
+with the reviewers. Agreement is measured on covered items only (an item no
+recommendation applies to counts against coverage, never as a guess), per class (Upheld
+recall, Overturned recall, balanced accuracy) because nine in ten items are Upheld, and
+on reasons (the reviewer's cited section is among ours)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDFS, URIRef
+
+from reasoner.letters.importer import import_letter
+from reasoner.letters.reading import LetterError
+from reasoner.namespaces import GR
+
+PREDICTED_IMR = {"not-medically-necessary": "Upheld", "medically-necessary": "Overturned"}
+
+
+@dataclass
+class ItemResult:
+    letter: str
+    item: str
+    treatment: str | None
+    physical_medicine: bool
+    outcome: str
+    reasons: list[str]
+    citations: list[str]
+    reviewer: str
+    reviewer_guideline: str
+
+    @property
+    def covered(self) -> bool:
+        return self.outcome != "no-applicable-guideline"
+
+    @property
+    def predicted(self) -> str | None:
+        return PREDICTED_IMR.get(self.outcome)
+
+    @property
+    def reason_agrees(self) -> bool:
+        return cited_section_matches(self.reviewer_guideline, self.citations)
+
+
+@dataclass
+class Evaluation:
+    results: list[ItemResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    letters: int = 0
+
+
+def evaluate(directory: Path, reasoner, progress=None) -> Evaluation:
+    from reasoner.render import decision_records
+
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in (".txt", ".pdf") and p.is_file())
+    out = Evaluation()
+    for n, path in enumerate(files, start=1):
+        if progress:
+            progress(n, len(files), path.name)
+        try:
+            imported = import_letter(path)
+        except LetterError as exc:
+            out.skipped.append((path.name, str(exc)))
+            continue
+        out.letters += 1
+        result = reasoner.decide(imported.graph, path.name)
+        decided = {d["request"]: d for d in decision_records(result)}
+        for n_item, (parsed, label) in enumerate(zip(imported.items, imported.labels), start=1):
+            record = decided[imported.request_iri(n_item)]
+            out.results.append(ItemResult(
+                letter=path.name, item=label.text, treatment=parsed.treatment,
+                physical_medicine=is_physical_medicine(parsed.treatment, reasoner.vocabulary),
+                outcome=record["outcome"],
+                reasons=[f"{r['requirement']}:{r['status']}" for r in record["reasons"]],
+                citations=sorted({r["citation"] for r in record["reasons"] if r["citation"]}),
+                reviewer=label.decision, reviewer_guideline=label.maximus_guideline))
+    return out
+
+
+def is_physical_medicine(treatment: str | None, vocabulary) -> bool:
+    if not treatment:
+        return False
+    iri = GR[treatment]
+    return any((iri, RDFS.subClassOf, root) in vocabulary or iri == root
+               for root in (GR.PhysicalMedicine, GR.Acupuncture))
+
+
+def cited_section_matches(reviewer_guideline: str, citations: list[str]) -> bool:
+    """The reviewer's cited section (or page, or document when no section is named) appears
+    in one of our citations."""
+    ours = " ".join(citations).lower()
+    if not ours:
+        return False
+    sections = re.findall(r"Section\(s\):\s*(.*?)(?:\.\s|\.$|, and [A-Z]|$)", reviewer_guideline)
+    pages = re.findall(r"Page\(s\):\s*([\d\-, ]+)", reviewer_guideline)
+    wanted = [s.strip().lower() for group in sections for s in re.split(r",\s*|\s+and\s+", group) if len(s.strip()) > 3]
+    wanted += [f"page {p.strip().split('-')[0]}" for group in pages for p in group.split(",") if p.strip()]
+    wanted += [f"pages {p.strip()}" for group in pages for p in group.split(",") if "-" in p]
+    if not wanted:  # document only: e.g. "MTUS Acupuncture Treatment 2007"
+        docs = re.findall(r"MTUS ([A-Z][A-Za-z, ]+?) \d{4}", reviewer_guideline)
+        wanted = [d.split()[0].lower() for d in docs]
+    return any(w in ours for w in wanted)
+
+
+def metrics(results: list[ItemResult]) -> dict:
+    covered = [r for r in results if r.covered]
+    upheld = [r for r in covered if r.reviewer == "Upheld"]
+    overturned = [r for r in covered if r.reviewer == "Overturned"]
+    upheld_recall = _ratio(sum(r.predicted == "Upheld" for r in upheld), len(upheld))
+    overturned_recall = _ratio(sum(r.predicted == "Overturned" for r in overturned), len(overturned))
+    recalls = [x for x in (upheld_recall, overturned_recall) if x is not None]
+    return {
+        "items": len(results),
+        "covered": len(covered),
+        "coverage": _ratio(len(covered), len(results)),
+        "balanced_accuracy": round(sum(recalls) / len(recalls), 4) if recalls else None,
+        "upheld_recall": upheld_recall,
+        "overturned_recall": overturned_recall,
+        "reason_agreement": _ratio(sum(r.reason_agrees for r in covered), len(covered)),
+        "confusion": {f"reviewer {actual} / ours {ours}": sum(r.reviewer == actual and r.predicted == ours for r in covered)
+                      for actual in ("Upheld", "Overturned") for ours in ("Upheld", "Overturned")},
+    }
+
+
+def _ratio(n: int, d: int) -> float | None:
+    return round(n / d, 4) if d else None
+
+
+def report(evaluation: Evaluation) -> dict:
+    data = metrics(evaluation.results)
+    data["physical_medicine"] = metrics([r for r in evaluation.results if r.physical_medicine])
+    data["letters"] = evaluation.letters
+    data["skipped"] = [{"file": f, "reason": why} for f, why in evaluation.skipped]
+    data["per_item"] = [{
+        "letter": r.letter, "item": r.item, "treatment": r.treatment, "outcome": r.outcome,
+        "predicted": r.predicted, "reviewer": r.reviewer, "reviewer_guideline": r.reviewer_guideline,
+        "reasons": r.reasons, "citations": r.citations, "reason_agrees": r.reason_agrees,
+    } for r in evaluation.results]
+    return data
+
+
+def as_json(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _figures(data: dict) -> list[tuple[str, str]]:
+    def show(x):
+        return "n/a" if x is None else (f"{x:.2f}" if isinstance(x, float) else str(x))
+    rows = []
+    for key in ("items", "covered", "coverage", "balanced_accuracy", "upheld_recall", "overturned_recall", "reason_agreement"):
+        rows.append((key, f"{show(data[key])} (physical medicine: {show(data['physical_medicine'][key])})"))
+    return rows
+
+
+def as_text(data: dict) -> str:
+    lines = [f"letters read: {data['letters']}; skipped: {len(data['skipped'])}"]
+    lines += [f"  skipped {s['file']}: {s['reason']}" for s in data["skipped"]]
+    lines += [f"{k:18s} {v}" for k, v in _figures(data)]
+    lines.append("confusion (covered items): " + "; ".join(f"{k}: {v}" for k, v in data["confusion"].items()))
+    lines.append("")
+    for r in data["per_item"]:
+        mark = "=" if r["predicted"] == r["reviewer"] else ("?" if r["predicted"] is None else "x")
+        lines.append(f"{mark} {r['letter']}: {r['item'][:70]} | ours {r['predicted'] or 'no guideline'} | reviewer {r['reviewer']}")
+    return "\n".join(lines) + "\n"
+
+
+def as_markdown(data: dict) -> str:
+    lines = ["# Agreement with IMR reviewers", "", f"Letters read: {data['letters']}, skipped: {len(data['skipped'])}.", "",
+             "| figure | all items (physical medicine) |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in _figures(data)]
+    lines += ["", "| letter | item | ours | reviewer | reviewer's citation | our reasons not met |", "|---|---|---|---|---|---|"]
+    for r in data["per_item"]:
+        unmet = ", ".join(x.split(":")[0] for x in r["reasons"] if x.endswith("not-met"))
+        item = r["item"][:80].replace("|", "/")
+        lines.append(f"| {r['letter']} | {item} | {r['predicted'] or 'no guideline'} | {r['reviewer']} | "
+                     f"{r['reviewer_guideline'][:90].replace('|', '/')} | {unmet} |")
+    return "\n".join(lines) + "\n"
+
+
+def progress_bar(n: int, total: int, name: str) -> None:
+    if sys.stderr.isatty():
+        width = 30
+        done = int(width * n / total)
+        sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {n}/{total} {name[:30]:30s}")
+        if n == total:
+            sys.stderr.write("\n")

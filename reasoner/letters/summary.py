@@ -1,0 +1,212 @@
+"""Case facts from a letter's CLINICAL CASE SUMMARY: age, sex, diagnoses, documented
+findings (negation and uncertainty by medspaCy's ConText, so "no sensory or motor
+deficit" is not a deficit), treatment history with visit counts, and what that history
+did for function ("only temporary relief", "no documented functional improvement",
+"improved function by 30%")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from reasoner.letters import lexicon
+from reasoner.letters.items import NUM, number
+
+
+@dataclass
+class Episode:
+    treatment: str
+    visits: int | None = None
+    outcome: str | None = None      # functional outcome individual's local name
+    ongoing: bool = False
+
+
+@dataclass
+class SummaryFacts:
+    age: int | None = None
+    sex: str | None = None
+    injury_date: str | None = None  # ISO
+    diagnoses: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    surgery_authorized: bool = False
+    review_date: str | None = None  # ISO date of the utilization review, when the summary gives it
+
+
+MONTHS = {m: n for n, m in enumerate(
+    "january february march april may june july august september october november december".split(), start=1)}
+HAD = r"(?:has had|had|have had|completed|attended|received|underwent|undergone|participated in|status post|s/p)"
+TREAT = "|".join(f"(?:{pattern})" for pattern, _ in lexicon.HISTORY_TREATMENTS)
+COUNT_PATTERNS = (
+    rf"{NUM}\s+(?:\w+\s+){{0,2}}?(?:sessions?|visits?|treatments?)\s+of\s+({TREAT})",
+    rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?\s+(?:sessions?|visits?|treatments?)",
+    rf"({TREAT})(?:\s+therapy)?\s+(?:x|times)\s*{NUM}",
+)
+REQUEST_WORDS = re.compile(r"request|authoriz|RFA|non-?certif|recommend|plan(?:ned)? |will |prescribed", re.I)
+
+
+def read_summary(summary: str, injury_date_header: str | None) -> SummaryFacts:
+    facts = SummaryFacts()
+    m = re.search(r"(\d{1,3})[- ]year[- ]old\s+(male|female|man|woman|gentleman|lady)", summary, re.I)
+    if m:
+        facts.age = int(m.group(1))
+        facts.sex = "male" if m.group(2).lower() in ("male", "man", "gentleman") else "female"
+    facts.injury_date = us_date(injury_date_header) if injury_date_header else written_date(summary)
+    facts.diagnoses = _diagnoses(summary)
+    facts.findings = _findings(summary)
+    facts.episodes = _history(summary)
+    facts.review_date = review_date(summary)
+    facts.surgery_authorized = bool(re.search(
+        r"(?:surgery|arthroscopy|procedure|operation)[^.]{0,60}(?:was|has been|were) (?:authorized|certified|approved)", summary, re.I))
+    return facts
+
+
+def us_date(text: str) -> str | None:
+    m = re.match(r"(\d{1,2})/(\d{1,2})/(\d{4})", text or "")
+    return f"{m.group(3)}-{int(m.group(1)):02d}-{int(m.group(2)):02d}" if m else None
+
+
+def written_date(summary: str) -> str | None:
+    m = re.search(r"injury (?:date )?(?:of|on)\s+([A-Z][a-z]+)\s+(\d{1,2}),\s+(\d{4})", summary)
+    if m and m.group(1).lower() in MONTHS:
+        return f"{m.group(3)}-{MONTHS[m.group(1).lower()]:02d}-{int(m.group(2)):02d}"
+    return None
+
+
+DIAGNOSIS_CUES = re.compile(r"diagnos|claim for|treat(?:ed|ment) for|undergoing treatment|sustained|injur|history of", re.I)
+
+
+def review_date(summary: str) -> str | None:
+    """The utilization review's date: "A utilization review from December 24, 2013" or
+    "Utilization Review dated 12-21-16"."""
+    m = re.search(r"utilization review[^.]{0,40}?(?:from|dated|of|on)\s+([A-Z][a-z]+ \d{1,2}, \d{4}|\d{1,2}[-/]\d{1,2}[-/]\d{2,4})",
+                  summary, re.I)
+    if not m:
+        return None
+    text = m.group(1)
+    words = re.match(r"([A-Za-z]+) (\d{1,2}), (\d{4})", text)
+    if words and words.group(1).lower() in MONTHS:
+        return f"{words.group(3)}-{MONTHS[words.group(1).lower()]:02d}-{int(words.group(2)):02d}"
+    month, day, year = re.split(r"[-/]", text)
+    year = int(year) + (2000 if len(year) == 2 else 0)
+    return f"{year}-{int(month):02d}-{int(day):02d}" if 1 <= int(month) <= 12 and 1 <= int(day) <= 31 else None
+
+
+def _diagnoses(summary: str) -> list[str]:
+    """Conditions named in sentences that state diagnoses ("filed a claim for ...",
+    "undergoing treatment for ...", "diagnoses include ..."), not in findings or complaints."""
+    stated = " ".join(s for s in re.split(r"(?<=[.;])\s+", summary) if DIAGNOSIS_CUES.search(s))
+    found = []
+    for pattern, condition in lexicon.CONDITIONS:
+        if re.search(pattern, stated, re.I) and condition not in found:
+            found.append(condition)
+    return found
+
+
+@lru_cache(maxsize=1)
+def _nlp():
+    """medspaCy's rule-based pipeline (sentence splitter, target matcher, ConText) with our
+    finding and outcome phrases as targets. Loaded once; needs no model download."""
+    from loguru import logger
+
+    logger.remove()  # PyRuSH logs every token at DEBUG otherwise
+    import medspacy
+    from medspacy.context import ConTextRule
+    from medspacy.target_matcher import TargetRule
+
+    nlp = medspacy.load()
+    nlp.get_pipe("medspacy_target_matcher").add(
+        [TargetRule(phrase, finding) for finding, phrases in lexicon.FINDINGS.items() for phrase in phrases]
+        + [TargetRule(phrase, "OUTCOME") for phrase in OUTCOME_PHRASES])
+    nlp.get_pipe("medspacy_context").add([
+        ConTextRule("without evidence of", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("lack of", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("failed to", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("no documentation of", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("not documented", "NEGATED_EXISTENCE", direction="BACKWARD"),
+        ConTextRule("rule out", "HYPOTHETICAL", direction="FORWARD"),
+        ConTextRule("to evaluate for", "HYPOTHETICAL", direction="FORWARD"),
+    ])
+    return nlp
+
+
+OUTCOME_PHRASES = ("functional improvement", "functional gains", "functional gain", "improvement in function",
+                   "improved function", "increased function", "improvement", "benefit", "relief",
+                   "objective improvement", "functional benefit", "improved range of motion",
+                   "increased range of motion", "improved")
+
+
+def _findings(summary: str) -> list[str]:
+    """Finding classes with at least one mention ConText does not negate or mark as
+    hypothetical ("there was no sensory deficit" is not a deficit)."""
+    found = []
+    for ent in _nlp()(summary).ents:
+        if ent.label_ in lexicon.FINDINGS and not (ent._.is_negated or ent._.is_hypothetical or ent._.is_family):
+            if ent.label_ not in found:
+                found.append(ent.label_)
+    return found
+
+
+def _history(summary: str) -> list[Episode]:
+    episodes: dict[str, Episode] = {}
+    sentences = re.split(r"(?<=[.;])\s+(?=[A-Z])", summary)
+    for sentence in sentences:
+        had = re.search(HAD, sentence, re.I)
+        if not had:
+            continue
+        tail = sentence[had.start():]
+        if REQUEST_WORDS.search(sentence[: had.start()]) and not re.search(r"as the (?:patient|injured worker|claimant) has had", sentence, re.I):
+            pass  # counts after "has had" still describe history
+        for pattern in COUNT_PATTERNS:
+            for m in re.finditer(pattern, tail, re.I):
+                groups = m.groups()
+                count_word = groups[0] if re.fullmatch(NUM, groups[0], re.I) else groups[1]
+                treat_word = groups[1] if count_word is groups[0] else groups[0]
+                treatment = _history_treatment(treat_word)
+                visits = number(count_word)
+                if treatment and (treatment not in episodes or (episodes[treatment].visits or 0) < visits):
+                    episodes[treatment] = Episode(treatment, visits)
+    for sentence in sentences:  # "Treatment to date has included ..." without counts
+        if re.search(r"treatment (?:to date|has included|included)|has been treated with|current medications", sentence, re.I):
+            for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS:
+                if re.search(pattern, sentence, re.I) and treatment not in episodes:
+                    episodes[treatment] = Episode(treatment)
+    _outcomes(summary, episodes)
+    return list(episodes.values())
+
+
+def _history_treatment(word: str) -> str | None:
+    for pattern, treatment in lexicon.HISTORY_TREATMENTS:
+        if re.fullmatch(pattern, word, re.I):
+            return treatment
+    return None
+
+
+def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
+    """Attach the documented functional outcome to the counted episodes (those with
+    visits): to the ones a sentence names, or to all when it names none."""
+    counted = [e for e in episodes.values() if e.visits]
+    if not counted:
+        return
+    doc = _nlp()(summary)
+    for ent in doc.ents:
+        if ent.label_ != "OUTCOME":
+            continue
+        sentence = ent.sent.text
+        if re.search(r"temporary|transient|short[- ]term|brief", sentence, re.I) and "relief" in sentence.lower():
+            outcome = "TemporaryReliefOnly"
+        elif ent._.is_negated:
+            outcome = "OutcomeNotDocumented"
+        elif re.search(r"function|ADL|activit|work|range of motion|\d+\s*%", sentence, re.I) and not ent._.is_hypothetical:
+            outcome = "ObjectiveFunctionalImprovement"
+        else:
+            continue
+        named = [e for e in counted if re.search(_pattern_of(e.treatment), sentence, re.I)]
+        for episode in named or counted:
+            if episode.outcome != "ObjectiveFunctionalImprovement" or outcome != "OutcomeNotDocumented":
+                episode.outcome = episode.outcome if episode.outcome == "TemporaryReliefOnly" else outcome
+
+
+def _pattern_of(treatment: str) -> str:
+    return next(p for p, t in lexicon.HISTORY_TREATMENTS if t == treatment)

@@ -1,0 +1,117 @@
+"""The case graph of an imported letter: header dates, summary facts and item lines in
+the guideline-reasoner vocabulary. The reviewer's decisions are not in it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+
+from reasoner.letters.items import ParsedItem
+from reasoner.letters.sections import Letter
+from reasoner.letters.summary import SummaryFacts, us_date
+from reasoner.namespaces import GR
+
+LETTER_BASE = "https://w3id.org/guideline-reasoner/letter/"
+# A surgery item and the postsurgical condition its post-operative items are for
+POSTSURGICAL = (
+    (r"meniscectomy|knee", "StatusPostMeniscectomy"),
+    (r"shoulder.*open|open.*shoulder", "StatusPostOpenShoulderSurgery"),
+    (r"shoulder|SLAP|rotator cuff", "StatusPostArthroscopicShoulderSurgery"),
+    (r"carpal tunnel", "StatusPostCarpalTunnelRelease"),
+    (r"fusion", "StatusPostLumbarFusion"),
+    (r"discectomy|laminectomy", "StatusPostLumbarDiscectomy"),
+)
+
+
+def case_namespace(case_id: str) -> Namespace:
+    return Namespace(f"{LETTER_BASE}{re.sub(r'[^A-Za-z0-9._-]', '_', case_id)}#")
+
+
+def case_graph(case_id: str, letter: Letter, facts: SummaryFacts, items: list[ParsedItem]) -> Graph:
+    ns = case_namespace(case_id)
+    g = Graph()
+    g.bind("gr", GR)
+    g.bind("", ns)
+    case = ns.case
+    g.add((case, RDF.type, GR.Case))
+    g.add((case, GR.caseNumber, Literal(letter.header.get("case_number", case_id))))
+    if facts.age or facts.sex:
+        g.add((case, GR.hasPatient, ns.patient))
+        g.add((ns.patient, RDF.type, GR.Patient))
+        if facts.age and 14 <= facts.age <= 110:
+            g.add((ns.patient, GR.age, Literal(facts.age, datatype=XSD.integer)))
+        if facts.sex:
+            g.add((ns.patient, GR.sex, Literal(facts.sex)))
+    if facts.injury_date:
+        g.add((case, GR.injuryDate, Literal(facts.injury_date, datatype=XSD.date)))
+    request_date = (us_date(letter.header.get("ur_denial_date", "")) or facts.review_date
+                    or us_date(letter.header.get("decision_date", "")))
+    for condition in facts.diagnoses + _postsurgical(items):
+        g.add((case, GR.hasDiagnosis, GR[condition]))
+    findings = list(facts.findings) + (["SurgeryAuthorized"] if facts.surgery_authorized else [])
+    for finding in findings:
+        g.add((case, GR.hasFinding, GR[finding]))
+    weeks = _weeks_of_care(facts, request_date)
+    if weeks is not None:
+        g.add((case, GR.failedConservativeCareWeeks, Literal(weeks, datatype=XSD.integer)))
+    for n, episode in enumerate(facts.episodes, start=1):
+        node = ns[f"history-{n}"]
+        g.add((case, GR.hasTreatmentEpisode, node))
+        g.add((node, RDF.type, GR.TreatmentEpisode))
+        g.add((node, GR.treatment, GR[episode.treatment]))
+        if episode.visits is not None:
+            g.add((node, GR.visits, Literal(episode.visits, datatype=XSD.integer)))
+        if episode.outcome:
+            g.add((node, GR.functionalOutcome, GR[episode.outcome]))
+        if request_date and not episode.ongoing:
+            g.add((node, GR.endDate, Literal(request_date, datatype=XSD.date)))
+    for n, item in enumerate(items, start=1):
+        _add_request(g, case, ns[f"item-{n}"], n, item, request_date)
+    return g
+
+
+def _add_request(g: Graph, case, node: URIRef, n: int, item: ParsedItem, request_date: str | None) -> None:
+    g.add((case, GR.hasRequest, node))
+    g.add((node, RDF.type, GR.TreatmentRequest))
+    g.add((node, RDFS.label, Literal(item.text)))
+    g.add((node, GR.itemNumber, Literal(n, datatype=XSD.integer)))
+    g.add((node, GR.treatment, GR[item.treatment or "Treatment"]))
+    if item.quantity is not None and 1 <= item.quantity <= 1000:
+        g.add((node, GR.quantity, Literal(item.quantity, datatype=XSD.integer)))
+    if item.frequency_per_week:
+        g.add((node, GR.frequencyPerWeek, Literal(item.frequency_per_week, datatype=XSD.integer)))
+    if item.duration_weeks:
+        g.add((node, GR.durationWeeks, Literal(item.duration_weeks, datatype=XSD.integer)))
+    for region in item.regions:
+        g.add((node, GR.bodyPart, GR[region]))
+    if item.laterality:
+        g.add((node, GR.laterality, GR[item.laterality]))
+    for ingredient in item.ingredients:
+        g.add((node, GR.hasIngredient, GR[ingredient]))
+    if request_date:
+        g.add((node, GR.requestDate, Literal(request_date, datatype=XSD.date)))
+
+
+def _postsurgical(items: list[ParsedItem]) -> list[str]:
+    """Post-operative items are for the surgery requested beside them."""
+    if not any(re.search(r"post[- ]?op", item.text, re.I) for item in items):
+        return []
+    surgeries = [item.text for item in items if item.treatment in ("ShoulderSurgery", "KneeSurgery", "SpinalFusion")]
+    found = []
+    for text in surgeries:
+        for pattern, condition in POSTSURGICAL:
+            if re.search(pattern, text, re.I):
+                found.append(condition)
+                break
+    return found
+
+
+def _weeks_of_care(facts: SummaryFacts, request_date: str | None) -> int | None:
+    """Weeks from injury to request, when the summary shows treatment in that time: the
+    conservative care a guideline asks to try first."""
+    if not (facts.injury_date and request_date and facts.episodes):
+        return None
+    days = (date.fromisoformat(request_date) - date.fromisoformat(facts.injury_date)).days
+    return max(days // 7, 0) if days >= 0 else None
