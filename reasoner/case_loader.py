@@ -164,7 +164,7 @@ def _check_terms(graph: Graph, source: str, vocabulary: Graph) -> None:
 
     for prop, kind, what in _TERM_RULES:
         for subject, value in sorted(graph.subject_objects(prop)):
-            known = (value, RDFS.subClassOf, kind) in vocabulary or (value, RDF.type, kind) in vocabulary
+            known = value == kind or (value, RDFS.subClassOf, kind) in vocabulary or (value, RDF.type, kind) in vocabulary
             if not known:
                 raise InputError(source, f"unknown {what} <{value}> (not in the knowledge base)",
                                  field=f"{_short(subject)} {_short(prop)}")
