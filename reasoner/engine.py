@@ -16,11 +16,12 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from reasoner import queries
 from reasoner.case_loader import check_case, read_case
 from reasoner.knowledge import KnowledgeBase
+from reasoner.namespaces import GR
 from reasoner.paths import SHAPES_DIR
 
 KB_GRAPH = ox.NamedNode("urn:guideline-reasoner:graph:kb")
@@ -72,6 +73,18 @@ class Reasoner:
         return self.decide(self.load(path), str(path))
 
     def decide(self, case: Graph, source: str = "<graph>") -> CaseResult:
+        result = self._decide_once(case, source)
+        # Associated surgical services follow the surgery: when the surgery itself was found
+        # necessary, decide again with it authorized (queries/output/surgery-found-necessary.rq).
+        approved = [row["case"] for row in result.select(queries.query("output/surgery-found-necessary.rq"))]
+        if approved:
+            case = case + Graph()
+            for iri in approved:
+                case.add((URIRef(iri), GR.hasFinding, GR.SurgeryAuthorized))
+            result = self._decide_once(case, source)
+        return result
+
+    def _decide_once(self, case: Graph, source: str) -> CaseResult:
         store = ox.Store()
         store.extend(self._kb_quads)
         store.load(case.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,

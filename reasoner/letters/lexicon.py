@@ -130,7 +130,8 @@ REGIONS: tuple[tuple[str, str], ...] = (
     (r"feet|foot", "Foot"),
     (r"abdomen|pelvis|groin|inguinal", "Abdomen"),
     (r"head\b|brain|skull", "Head"),
-    (r"(?:upper|lower) extremit\w*|\bleg\b|\barm\b", None),
+    (r"upper extremit\w*|\barms?\b", "UpperExtremity"),
+    (r"lower extremit\w*|\blegs?\b", "LowerExtremity"),
 )
 
 # Diagnoses in case summaries: (pattern, condition local name)
@@ -165,12 +166,13 @@ CONDITIONS: tuple[tuple[str, str], ...] = (
 # medspaCy's target matcher; ConText then decides whether each mention is negated).
 FINDINGS: dict[str, tuple[str, ...]] = {
     "RadiculopathyOnExamination": ("radiculopathy", "radicular pain", "radicular symptoms", "dermatomal"),
+    # objective examination findings only: complaints of numbness or weakness are symptoms
     "NeurologicalDeficit": ("decreased sensation", "diminished sensation", "reduced sensation", "decreased reflexes",
-                            "diminished reflexes", "absent reflexes", "weakness", "numbness", "sensory deficit",
-                            "sensory loss", "motor deficit", "motor weakness", "reflex asymmetry", "sensory",
-                            "positive straight leg raise", "positive straight leg raising", "neurological deficit"),
-    "RedFlag": ("cauda equina", "fracture", "tumor", "malignancy", "infection", "progressive neurologic deficit",
-                "bowel or bladder", "red flag", "red flags"),
+                            "diminished reflexes", "absent reflexes", "sensory deficit", "sensory loss",
+                            "motor deficit", "decreased strength", "reflex asymmetry", "positive straight leg raise",
+                            "positive straight leg raising", "neurological deficit", "hypoesthesia", "atrophy"),
+    "RedFlag": ("cauda equina", "tumor", "malignancy", "progressive neurologic deficit", "bowel or bladder",
+                "red flag", "red flags", "suspected fracture"),
     "MuscleSpasm": ("spasm", "spasms", "muscle spasm"),
     "NeuropathicPain": ("neuropathic pain", "neuropathy", "burning pain", "paresthesia", "paresthesias"),
     "SurgicalCandidate": ("surgical candidate", "candidate for surgery", "surgery was recommended",

@@ -20,6 +20,15 @@ class Episode:
     visits: int | None = None
     outcome: str | None = None      # functional outcome individual's local name
     ongoing: bool = False
+    response: str | None = None     # Ineffective when the records say it failed
+
+
+# A sentence saying the treatments in it did not work
+FAILED = re.compile(r"failed|without (?:significant )?(?:relief|improvement|benefit)|no (?:significant )?(?:relief|improvement|benefit)|"
+                    r"did not (?:help|improve|provide)|not (?:helped|improved)|minimal (?:relief|improvement)|ineffective|unsuccessful", re.I)
+# Conservative treatments a guideline may name as first line, beyond the counted ones
+FIRST_LINE_WORDS = ((r"injections?|cortisone", "CorticosteroidJointInjection"), (r"medications?", "NSAID"),
+                    (r"home exercise", "HomeExerciseProgram"))
 
 
 @dataclass
@@ -168,10 +177,14 @@ def _history(summary: str) -> list[Episode]:
                 if treatment and (treatment not in episodes or (episodes[treatment].visits or 0) < visits):
                     episodes[treatment] = Episode(treatment, visits)
     for sentence in sentences:  # "Treatment to date has included ..." without counts
-        if re.search(r"treatment (?:to date|has included|included)|has been treated with|current medications", sentence, re.I):
-            for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS:
-                if re.search(pattern, sentence, re.I) and treatment not in episodes:
-                    episodes[treatment] = Episode(treatment)
+        if re.search(r"treatment (?:to date|has included|included)|has been treated with|current medications|"
+                     r"(?:has|had) (?:tried|failed|undergone)|medications (?:include|included)", sentence, re.I):
+            failed = bool(FAILED.search(sentence))
+            for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS + FIRST_LINE_WORDS:
+                if re.search(pattern, sentence, re.I):
+                    episode = episodes.setdefault(treatment, Episode(treatment))
+                    if failed:
+                        episode.response = "Ineffective"
     _outcomes(summary, episodes)
     return list(episodes.values())
 

@@ -50,7 +50,9 @@ def case_graph(case_id: str, letter: Letter, facts: SummaryFacts, items: list[Pa
                     or us_date(letter.header.get("decision_date", "")))
     for condition in facts.diagnoses + _postsurgical(items):
         g.add((case, GR.hasDiagnosis, GR[condition]))
-    findings = list(facts.findings) + (["SurgeryAuthorized"] if facts.surgery_authorized else [])
+    findings = list(facts.findings) + (["SurgeryAuthorized"] if _surgery_settled(letter, facts, items) else [])
+    if any(item.treatment == "Opioid" for item in items) and "OpioidTherapyUnderway" not in findings:
+        findings.append("OpioidTherapyUnderway")  # an opioid prescribed beside the request
     for finding in findings:
         g.add((case, GR.hasFinding, GR[finding]))
     weeks = _weeks_of_care(facts, request_date)
@@ -65,11 +67,33 @@ def case_graph(case_id: str, letter: Letter, facts: SummaryFacts, items: list[Pa
             g.add((node, GR.visits, Literal(episode.visits, datatype=XSD.integer)))
         if episode.outcome:
             g.add((node, GR.functionalOutcome, GR[episode.outcome]))
+        if episode.response:
+            g.add((node, GR.response, GR[episode.response]))
         if request_date and not episode.ongoing:
             g.add((node, GR.endDate, Literal(request_date, datatype=XSD.date)))
     for n, item in enumerate(items, start=1):
         _add_request(g, case, ns[f"item-{n}"], n, item, request_date)
+        _add_implied_history(g, case, ns, n, item, facts)
     return g
+
+
+def _add_implied_history(g: Graph, case, ns, n: int, item: ParsedItem, facts: SummaryFacts) -> None:
+    """What an item line itself says about history: the portion the claims administrator
+    already authorized will be given before the disputed rest, and "additional" visits
+    follow earlier ones even when the summary does not count them."""
+    treated = {e.treatment for e in facts.episodes}
+    authorized = (item.original_quantity - item.quantity) if item.original_quantity and item.quantity else None
+    additional = re.search(r"\badditional\b|\bcontinued?\b|\bmore\b", item.text, re.I)
+    if not item.treatment or not (authorized and authorized > 0 or (additional and item.treatment not in treated)):
+        return
+    node = ns[f"item-{n}-prior"]
+    g.add((case, GR.hasTreatmentEpisode, node))
+    g.add((node, RDF.type, GR.TreatmentEpisode))
+    g.add((node, GR.treatment, GR[item.treatment]))
+    g.add((node, RDFS.label, Literal("authorized portion of the request" if authorized and authorized > 0
+                                     else "earlier visits implied by an 'additional' request")))
+    if authorized and authorized > 0:
+        g.add((node, GR.visits, Literal(authorized, datatype=XSD.integer)))
 
 
 def _add_request(g: Graph, case, node: URIRef, n: int, item: ParsedItem, request_date: str | None) -> None:
@@ -78,6 +102,8 @@ def _add_request(g: Graph, case, node: URIRef, n: int, item: ParsedItem, request
     g.add((node, RDFS.label, Literal(item.text)))
     g.add((node, GR.itemNumber, Literal(n, datatype=XSD.integer)))
     g.add((node, GR.treatment, GR[item.treatment or "Treatment"]))
+    if re.match(r"\s*(?:associated surgical service|post[- ]?op|pre[- ]?op)", item.text, re.I):
+        g.add((node, GR.carePurpose, GR.AssociatedSurgicalService))
     if item.quantity is not None and 1 <= item.quantity <= 1000:
         g.add((node, GR.quantity, Literal(item.quantity, datatype=XSD.integer)))
     if item.frequency_per_week:
@@ -94,18 +120,33 @@ def _add_request(g: Graph, case, node: URIRef, n: int, item: ParsedItem, request
         g.add((node, GR.requestDate, Literal(request_date, datatype=XSD.date)))
 
 
+SURGERIES = ("ShoulderSurgery", "KneeSurgery", "SpinalFusion")
+PLANNED_SURGERY = re.compile(r"schedul\w*[^.]{0,60}(?:repair|surgery|arthroscopy|release|fusion|replacement|procedure)|"
+                             r"(?:surgery|repair|procedure)[^.]{0,40}(?:is|was) (?:scheduled|planned)", re.I)
+
+
+def _surgery_settled(letter: Letter, facts: SummaryFacts, items: list[ParsedItem]) -> bool:
+    """The surgery that associated services go with is authorized: the summary says so, or
+    it is scheduled and not itself among the disputed items (an IMR decides only what is
+    disputed)."""
+    if facts.surgery_authorized:
+        return True
+    return bool(PLANNED_SURGERY.search(letter.summary)) and not any(item.treatment in SURGERIES for item in items)
+
+
 def _postsurgical(items: list[ParsedItem]) -> list[str]:
-    """Post-operative items are for the surgery requested beside them."""
+    """Post-operative items are for the surgery requested beside them (or, when none is
+    disputed, a surgery in general)."""
     if not any(re.search(r"post[- ]?op", item.text, re.I) for item in items):
         return []
-    surgeries = [item.text for item in items if item.treatment in ("ShoulderSurgery", "KneeSurgery", "SpinalFusion")]
+    surgeries = [item.text for item in items if item.treatment in SURGERIES]
     found = []
     for text in surgeries:
         for pattern, condition in POSTSURGICAL:
             if re.search(pattern, text, re.I):
                 found.append(condition)
                 break
-    return found
+    return found or ["PostsurgicalStatus"]
 
 
 def _weeks_of_care(facts: SummaryFacts, request_date: str | None) -> int | None:
