@@ -29,6 +29,8 @@ examples:
   guideline-reasoner decide examples/seed-case.ttl
   guideline-reasoner decide examples/seed-case.jsonld --format json
   guideline-reasoner validate examples/seed-case.ttl --format turtle -o report.ttl
+  guideline-reasoner import-letter letter.pdf -o case.ttl --labels labels.json
+  guideline-reasoner evaluate ../shared/letters/dev --format markdown -o report.md
   guideline-reasoner kb --format json
   guideline-reasoner check
 
@@ -61,6 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=("text", "turtle", "json-ld"), default="text",
                           help="text (default): a checklist; turtle or json-ld: the standard sh:ValidationReport")
     validate.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+
+    imp = commands.add_parser(
+        "import-letter", help="turn an IMR determination letter (PDF or text) into a case file",
+        description="Read the header dates, the CLINICAL CASE SUMMARY and the disputed item lines of an "
+                    "IMR final determination letter and write the case graph. The reviewer's decisions "
+                    "and rationales are never read as facts; --labels writes them apart, for evaluation.")
+    imp.add_argument("letter", type=Path, metavar="FILE", help="letter as .pdf or .txt")
+    imp.add_argument("-o", "--output", type=Path, help="case file to write (.ttl or .jsonld); default: Turtle on standard output")
+    imp.add_argument("--labels", type=Path, help="also write the reviewer's decision and cited guideline per item (JSON)")
+
+    ev = commands.add_parser(
+        "evaluate", help="import a folder of letters, decide every item, compare with the reviewers",
+        description="Agreement with IMR reviewers on covered items (a recommendation applied): Upheld and "
+                    "Overturned recall, balanced accuracy, coverage, reason agreement, overall and for "
+                    "physical medicine, with a per-item table. Unreadable letters are listed, not dropped.")
+    ev.add_argument("directory", type=Path, metavar="DIR")
+    ev.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    ev.add_argument("-o", "--output", type=Path, help="write the report here")
 
     kb = commands.add_parser(
         "kb", help="what the knowledge base holds: recommendations by grade and guideline",
@@ -124,6 +144,46 @@ def run_validate(args) -> int:
     return EXIT_OK if result.conforms else EXIT_FINDINGS
 
 
+def run_import_letter(args) -> int:
+    import json
+
+    from reasoner.letters.importer import import_letter
+    from reasoner.letters.reading import LetterError
+    from reasoner.render import bind_prefixes
+
+    try:
+        imported = import_letter(args.letter)
+    except LetterError as exc:
+        raise InputError(str(args.letter), str(exc)) from None
+    fmt = "json-ld" if args.output and args.output.suffix.lower() in (".jsonld", ".json") else "turtle"
+    graph = bind_prefixes(imported.graph)
+    if fmt == "json-ld":
+        from reasoner.case_loader import published_context
+
+        text = graph.serialize(format="json-ld", context=published_context(), indent=2)
+    else:
+        text = graph.serialize(format="turtle")
+    emit(text, args.output)
+    if args.labels:
+        labels = [{"request": imported.request_iri(n), "item": label.text, "decision": label.decision,
+                   "maximus_guideline": label.maximus_guideline}
+                  for n, label in enumerate(imported.labels, start=1)]
+        emit(json.dumps({"case": imported.case_id, "items": labels}, indent=2) + "\n", args.labels)
+    return EXIT_OK
+
+
+def run_evaluate(args) -> int:
+    from reasoner.engine import Reasoner
+    from reasoner.letters import evaluation
+
+    if not args.directory.is_dir():
+        raise InputError(str(args.directory), "not a folder of letters")
+    data = evaluation.report(evaluation.evaluate(args.directory, Reasoner(), progress=evaluation.progress_bar))
+    render = {"json": evaluation.as_json, "markdown": evaluation.as_markdown, "text": evaluation.as_text}[args.format]
+    emit(render(data), args.output)
+    return EXIT_OK
+
+
 def run_kb(args) -> int:
     from reasoner import kb_summary
     from reasoner.knowledge import KnowledgeBase
@@ -140,7 +200,8 @@ def run_check(args) -> int:
     return EXIT_FINDINGS if problems else EXIT_OK
 
 
-COMMANDS = {"decide": run_decide, "validate": run_validate, "kb": run_kb, "check": run_check}
+COMMANDS = {"decide": run_decide, "validate": run_validate, "import-letter": run_import_letter,
+            "evaluate": run_evaluate, "kb": run_kb, "check": run_check}
 
 
 def emit(text: str, output: Path | None) -> None:

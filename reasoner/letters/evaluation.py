@@ -26,6 +26,8 @@ class ItemResult:
     letter: str
     item: str
     treatment: str | None
+    category: str
+    quantity: int | None
     physical_medicine: bool
     outcome: str
     reasons: list[str]
@@ -73,6 +75,7 @@ def evaluate(directory: Path, reasoner, progress=None) -> Evaluation:
             record = decided[imported.request_iri(n_item)]
             out.results.append(ItemResult(
                 letter=path.name, item=label.text, treatment=parsed.treatment,
+                category=category_of(parsed.treatment, reasoner.vocabulary), quantity=parsed.quantity,
                 physical_medicine=is_physical_medicine(parsed.treatment, reasoner.vocabulary),
                 outcome=record["outcome"],
                 reasons=[f"{r['requirement']}:{r['status']}" for r in record["reasons"]],
@@ -81,12 +84,33 @@ def evaluate(directory: Path, reasoner, progress=None) -> Evaluation:
     return out
 
 
-def is_physical_medicine(treatment: str | None, vocabulary) -> bool:
+# Treatment categories as the research notes count disputed items, first match wins.
+CATEGORIES = (
+    ("physical-medicine", ("PhysicalMedicine", "Acupuncture", "HomeExerciseProgram", "FunctionalRestorationProgram")),
+    ("electrodiagnostics", ("ElectrodiagnosticTesting",)),
+    ("imaging", ("DiagnosticImaging",)),
+    ("medication", ("Medication",)),
+    ("injection", ("Injection",)),
+    ("surgery", ("Surgery", "SurgicalAssistant", "PreoperativeTesting", "ContinuousFlowCryotherapy", "PostoperativeSling")),
+    ("equipment", ("DurableMedicalEquipment", "ElectricalStimulation", "GymMembership")),
+    ("home-and-facility", ("HomeHealthServices", "SkilledNursingFacility", "Transportation")),
+    ("evaluation", ("OfficeVisit", "PsychologicalEvaluation", "PsychologicalTreatment", "FunctionalCapacityEvaluation",
+                    "DiagnosticTest")),
+)
+
+
+def category_of(treatment: str | None, vocabulary) -> str:
     if not treatment:
-        return False
+        return "unknown"
     iri = GR[treatment]
-    return any((iri, RDFS.subClassOf, root) in vocabulary or iri == root
-               for root in (GR.PhysicalMedicine, GR.Acupuncture))
+    for category, roots in CATEGORIES:
+        if any(iri == GR[root] or (iri, RDFS.subClassOf, GR[root]) in vocabulary for root in roots):
+            return category
+    return "other"
+
+
+def is_physical_medicine(treatment: str | None, vocabulary) -> bool:
+    return category_of(treatment, vocabulary) == "physical-medicine"
 
 
 def cited_section_matches(reviewer_guideline: str, citations: list[str]) -> bool:
@@ -136,7 +160,8 @@ def report(evaluation: Evaluation) -> dict:
     data["letters"] = evaluation.letters
     data["skipped"] = [{"file": f, "reason": why} for f, why in evaluation.skipped]
     data["per_item"] = [{
-        "letter": r.letter, "item": r.item, "treatment": r.treatment, "outcome": r.outcome,
+        "letter": r.letter, "item": r.item, "treatment": r.treatment, "category": r.category,
+        "quantity": r.quantity, "outcome": r.outcome,
         "predicted": r.predicted, "reviewer": r.reviewer, "reviewer_guideline": r.reviewer_guideline,
         "reasons": r.reasons, "citations": r.citations, "reason_agrees": r.reason_agrees,
     } for r in evaluation.results]

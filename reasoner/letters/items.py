@@ -54,6 +54,11 @@ def parse_item(text: str) -> ParsedItem:
     if rental:
         item.duration_weeks = -(-int(rental.group(1)) // 7)
     item.quantity = quantity(decided, item.frequency_per_week, item.duration_weeks)
+    if remaining:
+        # "two sessions for the back and eight sessions for the wrist": the portion is the sum
+        parts = [number(m.group(1)) for m in re.finditer(rf"\b{NUM}\s+(?:\w+\s+){{0,3}}?{UNITS}", decided, re.I)]
+        if len(parts) > 1:
+            item.quantity = sum(parts)
     if item.treatment in EVALUATION_ONLY and item.quantity is None and re.search(r"evaluation|consult", decided, re.I):
         item.treatment = "OfficeVisit"  # "chiropractic evaluation" is a visit, not a course
     if original is not None:
@@ -107,6 +112,9 @@ def find_laterality(text: str) -> str | None:
 def frequency(text: str) -> tuple[int | None, int | None]:
     """Visits per week and weeks: "2 times a week for 3 weeks", "2x4", "three times per
     week for two weeks", "twice a week for 3 weeks", "2 times 6"."""
+    daily = re.search(rf"\bdaily\b.*?\bfor\s+{NUM}\s+weeks?", text, re.I)
+    if daily:
+        return 7, number(daily.group(1))
     patterns = (
         rf"{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*weeks?",
         rf"{NUM}\s*x\s*{NUM}\b",
@@ -130,6 +138,7 @@ def quantity(text: str, per_week: int | None, weeks: int | None) -> int | None:
         rf"QTY:?\s*{NUM}",
         rf"\b{NUM}\s*(?:days?|weeks?)\s+rental",
         rf"\btimes\s+{NUM}\b",
+        r",\s*(\d+)\s*$",
     )
     for pattern in explicit:
         m = re.search(pattern, text, re.I)
