@@ -32,6 +32,8 @@ examples:
   guideline-reasoner import-letter letter.pdf -o case.ttl --labels labels.json
   guideline-reasoner evaluate ../shared/letters/dev --format markdown -o report.md
   guideline-reasoner kb --format json
+  guideline-reasoner load examples/seed-case.ttl --store store/
+  guideline-reasoner serve --store store/ --port 7878
   guideline-reasoner check
 
 exit codes: 0 done; 1 unmet requirements (validate) or problems (check);
@@ -54,6 +56,31 @@ def build_parser() -> argparse.ArgumentParser:
                         help="text (default) for people; json for programs; turtle or json-ld "
                              "for the decision and explanation triples")
     decide.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+    decide.add_argument("--store", type=Path, help="also keep the cases and decisions in this store folder")
+    decide.add_argument("--endpoint", help="run the pipeline in an external SPARQL 1.1 store: its query URL "
+                                           "(e.g. http://127.0.0.1:7878/query); needs --gsp")
+    decide.add_argument("--gsp", help="the external store's Graph Store Protocol URL (e.g. http://127.0.0.1:7878/store)")
+
+    load = commands.add_parser(
+        "load", help="decide cases and keep them, with decisions and SHACL reports, in the store",
+        description="Each case goes into its own named graph (the case IRI) with its decisions, explanation "
+                    "triples and SHACL report; loading a case again replaces its graph. The knowledge base "
+                    "sits in <urn:guideline-reasoner:graph:kb>.")
+    load.add_argument("cases", nargs="+", type=Path, metavar="CASE")
+    load.add_argument("--store", type=Path, help="store folder (default: ~/.local/share/guideline-reasoner/store)")
+
+    serve = commands.add_parser(
+        "serve", help="serve the store over the SPARQL 1.1 Protocol (read-only)",
+        description="A read-only SPARQL 1.1 endpoint on /sparql with an HTML query page on /. "
+                    "Binds to 127.0.0.1 unless told otherwise; case data is health information.")
+    serve.add_argument("--store", type=Path, help="store folder (default: ~/.local/share/guideline-reasoner/store)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7878)
+    serve.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default 10)")
+    serve.add_argument("--max-result-mb", type=int, default=50, help="largest serialized result (default 50 MB)")
+    serve.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+    serve.add_argument("--token", help="require this bearer token on every request "
+                                       "(or set GUIDELINE_REASONER_TOKEN)")
 
     validate = commands.add_parser(
         "validate", help="the SHACL validation report of a case's requirements",
@@ -118,8 +145,18 @@ def run_decide(args) -> int:
     from reasoner import render
     from reasoner.engine import Reasoner
 
-    reasoner = Reasoner()
-    results = [reasoner.decide_file(path) for path in args.cases]
+    if bool(args.endpoint) != bool(args.gsp):
+        raise InputError("--endpoint/--gsp", "give both the query URL and the Graph Store Protocol URL")
+    if args.endpoint:
+        from reasoner.remote import RemoteReasoner
+
+        reasoner = RemoteReasoner(args.endpoint, args.gsp)
+    else:
+        reasoner = Reasoner()
+    cases = [(path, reasoner.load(path)) for path in args.cases]
+    results = [reasoner.decide(graph, str(path)) for path, graph in cases]
+    if args.store:
+        _keep(args.store, reasoner, cases, results)
     if args.format == "json":
         text = render.as_json(results) + "\n"
     elif args.format == "text":
@@ -127,6 +164,58 @@ def run_decide(args) -> int:
     else:
         text = render.as_rdf(results, args.format)
     emit(text, args.output)
+    return EXIT_OK
+
+
+def _keep(store_dir: Path, reasoner, cases, results) -> None:
+    from reasoner import store
+
+    target = _open_store(store_dir)
+    store.ensure_knowledge(target, reasoner.kb.closure_ntriples, reasoner.kb.version)
+    for (path, graph), result in zip(cases, results):
+        name = store.put_case(target, graph, result)
+        print(f"stored {path} as graph <{name.value}>", file=sys.stderr)
+    target.flush()
+
+
+def _open_store(store_dir: Path | None, read_only: bool = False):
+    from reasoner import store
+
+    path = store_dir or store.DEFAULT_STORE
+    try:
+        return store.open_store(path, read_only=read_only)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot open the store ({exc}); is another process serving it?") from None
+
+
+def run_load(args) -> int:
+    from reasoner.engine import Reasoner
+
+    reasoner = Reasoner()
+    cases = [(path, reasoner.load(path)) for path in args.cases]
+    _keep(args.store or _default_store(), reasoner, cases, [reasoner.decide(g, str(p)) for p, g in cases])
+    return EXIT_OK
+
+
+def _default_store() -> Path:
+    from reasoner.store import DEFAULT_STORE
+
+    return DEFAULT_STORE
+
+
+def run_serve(args) -> int:
+    import uvicorn
+
+    from reasoner.endpoint import create_app
+
+    path = args.store or _default_store()
+    if not (path / "CURRENT").exists():
+        raise InputError(str(path), "no store here; create one with `guideline-reasoner load CASE... --store DIR`")
+    token = args.token or os.environ.get("GUIDELINE_REASONER_TOKEN")
+    app = create_app(path, timeout=args.timeout, max_result_mb=args.max_result_mb, token=token, workers=args.workers)
+    print(f"guideline-reasoner: SPARQL endpoint on http://{args.host}:{args.port}/sparql "
+          f"(store {path}, read-only{', bearer token required' if token else ''})", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return EXIT_OK
 
 
@@ -200,7 +289,8 @@ def run_check(args) -> int:
     return EXIT_FINDINGS if problems else EXIT_OK
 
 
-COMMANDS = {"decide": run_decide, "validate": run_validate, "import-letter": run_import_letter,
+COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "serve": run_serve,
+            "import-letter": run_import_letter,
             "evaluate": run_evaluate, "kb": run_kb, "check": run_check}
 
 
