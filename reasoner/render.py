@@ -45,7 +45,7 @@ def decision_records(result: CaseResult) -> list[dict]:
             "imr_outcome": row["imrOutcome"],
             "evidence_tier": row["tierLabel"],
             "provisional": bool(row["provisional"]),
-            "editions": row["editions"].split(" | ") if row["editions"] else [],
+            "editions": sorted(row["editions"].split(" | ")) if row["editions"] else [],
             "reasons": reasons.get(row["request"], []),
         })
     return records
