@@ -29,6 +29,8 @@ examples:
   guideline-reasoner decide examples/seed-case.ttl
   guideline-reasoner decide examples/seed-case.jsonld --format json
   guideline-reasoner validate examples/seed-case.ttl --format turtle -o report.ttl
+  guideline-reasoner report examples/seed-case.ttl -o report.html
+  guideline-reasoner diff ontology/ ../new/ontology/ examples/seed-case.ttl
   guideline-reasoner import-letter letter.pdf -o case.ttl --labels labels.json
   guideline-reasoner evaluate ../shared/letters/dev --format markdown -o report.md
   guideline-reasoner kb --format json
@@ -90,6 +92,26 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=("text", "turtle", "json-ld"), default="text",
                           help="text (default): a checklist; turtle or json-ld: the standard sh:ValidationReport")
     validate.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+
+    rep = commands.add_parser(
+        "report", help="decisions as a readable report (HTML or Markdown) with letter-form rationales",
+        description="Per request: decision and IMR outcome, each criterion met or not with observed and "
+                    "limit values, citation, evidence tier and edition, the records relied on, a smaller "
+                    "quantity that could be approved, what would make it approvable, and a rationale "
+                    "paragraph in determination-letter form. HTML (one printable file) or Markdown, "
+                    "chosen by the output's suffix or --format.")
+    rep.add_argument("cases", nargs="+", type=Path, metavar="CASE")
+    rep.add_argument("-o", "--output", type=Path, help="report.html or report.md (default: Markdown on standard output)")
+    rep.add_argument("--format", choices=("html", "markdown"))
+
+    diff = commands.add_parser(
+        "diff", help="which decisions change between two versions of the knowledge base, and why",
+        description="Decide the cases with two knowledge bases (each an ontology folder or its "
+                    "catalog-v001.xml) and list the decisions whose outcome or reasons differ.")
+    diff.add_argument("old_kb", type=Path, metavar="OLD_KB")
+    diff.add_argument("new_kb", type=Path, metavar="NEW_KB")
+    diff.add_argument("cases", nargs="+", type=Path, metavar="CASE")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
 
     imp = commands.add_parser(
         "import-letter", help="turn an IMR determination letter (PDF or text) into a case file",
@@ -233,6 +255,32 @@ def run_validate(args) -> int:
     return EXIT_OK if result.conforms else EXIT_FINDINGS
 
 
+def run_report(args) -> int:
+    from reasoner import report
+    from reasoner.engine import Reasoner
+
+    fmt = args.format or ("html" if args.output and args.output.suffix.lower() in (".html", ".htm") else "markdown")
+    reasoner = Reasoner()
+    results = [reasoner.decide_file(path) for path in args.cases]
+    emit(report.as_html(results) if fmt == "html" else report.as_markdown(results), args.output)
+    return EXIT_OK
+
+
+def run_diff(args) -> int:
+    from reasoner import kb_diff
+
+    changes = kb_diff.compare(_catalog(args.old_kb), _catalog(args.new_kb), args.cases)
+    emit(kb_diff.as_json(changes) if args.format == "json" else kb_diff.as_text(changes), None)
+    return EXIT_OK
+
+
+def _catalog(path: Path) -> Path:
+    catalog = path / "catalog-v001.xml" if path.is_dir() else path
+    if not catalog.is_file():
+        raise InputError(str(path), "not a knowledge base: give an ontology folder or its catalog-v001.xml")
+    return catalog
+
+
 def run_import_letter(args) -> int:
     import json
 
@@ -290,7 +338,7 @@ def run_check(args) -> int:
 
 
 COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "serve": run_serve,
-            "import-letter": run_import_letter,
+            "report": run_report, "diff": run_diff, "import-letter": run_import_letter,
             "evaluate": run_evaluate, "kb": run_kb, "check": run_check}
 
 

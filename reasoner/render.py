@@ -30,8 +30,10 @@ def decision_records(result: CaseResult) -> list[dict]:
             "observed": row["observed"],
             "limit": row["limit"],
             "recommendation": row["recommendation"],
-            "citation": row["citation"],
+            "citation": row["citation"] or None,
             "message": row["message"] or None,
+            "label": row["requirementLabel"],
+            "hint": row["hint"] if row["statusId"] == "not-met" else None,
         })
     records = []
     for row in result.select(queries.query("output/decisions.rq")):
@@ -45,6 +47,7 @@ def decision_records(result: CaseResult) -> list[dict]:
             "imr_outcome": row["imrOutcome"],
             "evidence_tier": row["tierLabel"],
             "provisional": bool(row["provisional"]),
+            "approvable_quantity": row["approvable"],
             "editions": sorted(row["editions"].split(" | ")) if row["editions"] else [],
             "reasons": reasons.get(row["request"], []),
         })

@@ -19,6 +19,7 @@ def as_text(result: CaseResult) -> str:
         lines.append(f"{group[0]['item'] or request}")
         for row in group:
             cited = f"\n      cited: {row['citation']}" if row["citation"] else ""
-            lines.append(f"  [ ] {row['requirement']} ({row['requirementId']}): {row['message']}{cited}")
+            todo = f"\n      to meet it: {row['hint']}" if row["hint"] else ""
+            lines.append(f"  [ ] {row['requirement']} ({row['requirementId']}): {row['message']}{todo}{cited}")
         lines.append("")
     return "\n".join(lines)
