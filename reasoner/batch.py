@@ -1,0 +1,342 @@
+"""`guideline-reasoner decide --batch`: many cases at once, fast, with the same decisions as
+the single-case path.
+
+Cases are read in chunks; each chunk goes into one in-memory pyoxigraph store beside the
+knowledge base, and every pipeline query runs once for the whole chunk. SHACL validation of
+the case input and of the requirement checks runs as SPARQL compiled from the same shapes
+(reasoner/shacl_compiler.py, checked against pyshacl in the tests). Chunks are spread over
+worker processes (--jobs). Every input case yields exactly one record: its decisions, or an
+error naming the case and the reason. Records come out in input order.
+
+Inputs: a folder of case files (.ttl, .jsonld, .json), an N-Quads file with one named graph
+per case, or a JSON lines file with one (plain or JSON-LD) case per line."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from reasoner import queries
+from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
+
+CHUNK = 500
+GR = "https://w3id.org/guideline-reasoner/ontology#"
+SH = "http://www.w3.org/ns/shacl#"
+KB = ox.NamedNode("urn:guideline-reasoner:graph:kb")
+DERIVED = ox.NamedNode("urn:guideline-reasoner:graph:derived")
+FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".jsonld": "json", ".json": "json"}
+
+
+@dataclass
+class RawCase:
+    id: str                 # file name, graph IRI or "file:line"
+    data: bytes | str
+    format: object          # an ox.RdfFormat, or "json"
+    base: str | None = None
+
+
+@dataclass
+class Summary:
+    cases: int = 0
+    requests: int = 0
+    errors: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def as_text(self) -> str:
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
+        return (f"{self.cases} cases, {self.requests} requests ({outcomes or 'none'}), "
+                f"{self.errors} errors, {self.seconds:.2f} s")
+
+
+# --- reading -------------------------------------------------------------------------
+
+def read_inputs(paths: list[Path]) -> Iterator[RawCase]:
+    for path in paths:
+        if path.is_dir():
+            # expected-output files beside test cases (NAME.expected.json) are not cases
+            for file in sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file()
+                               and ".expected." not in p.name):
+                yield _file_case(file)
+        elif path.suffix.lower() == ".nq":
+            yield from _nquads_cases(path)
+        elif path.suffix.lower() == ".jsonl":
+            with open(path, encoding="utf-8", errors="replace") as lines:
+                for n, line in enumerate(lines, start=1):
+                    if line.strip():
+                        yield RawCase(f"{path}:{n}", line, "json", f"https://w3id.org/guideline-reasoner/case/{path.stem}-{n}")
+        else:
+            yield _file_case(path)
+
+
+def _file_case(path: Path) -> RawCase:
+    fmt = FORMATS.get(path.suffix.lower())
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return RawCase(str(path), b"", ("error", f"cannot read ({exc.strerror})"))
+    if fmt is None:
+        return RawCase(str(path), b"", ("error", f"unknown file type '{path.suffix}'"))
+    return RawCase(str(path), data, fmt, path.resolve().as_uri())
+
+
+def _nquads_cases(path: Path) -> Iterator[RawCase]:
+    """One case per named graph; quads of a graph need not be contiguous."""
+    graphs: dict[str, list[str]] = defaultdict(list)
+    try:
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS):
+            graphs[str(quad.graph_name)].append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    except SyntaxError as exc:
+        yield RawCase(str(path), b"", ("error", f"not valid N-Quads: {exc}"))
+        return
+    for graph, lines in graphs.items():
+        yield RawCase(graph.strip("<>"), "\n".join(lines), ox.RdfFormat.N_TRIPLES)
+
+
+# --- one chunk ------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _compiled():
+    from rdflib import Graph
+
+    from reasoner.shacl_compiler import compile_shapes
+
+    return (compile_shapes(Graph().parse(SHAPES_DIR / "case-input.ttl")),
+            compile_shapes(Graph().parse(SHAPES_DIR / "requirements.ttl")))
+
+
+_KB_QUADS: list = []
+
+
+def _init_worker(kb_ntriples: bytes) -> None:
+    _KB_QUADS.clear()
+    _KB_QUADS.extend(ox.Quad(t.subject, t.predicate, t.object, KB)
+                     for t in ox.parse(kb_ntriples, format=ox.RdfFormat.N_TRIPLES))
+
+
+def _parse(case: RawCase) -> list[ox.Triple]:
+    if isinstance(case.format, tuple):
+        raise ValueError(case.format[1])
+    if case.format == "json":
+        from reasoner.case_loader import _name_unnamed_nodes, published_context
+
+        text = case.data.decode("utf-8") if isinstance(case.data, bytes) else case.data
+        document = json.loads(text)
+        if not isinstance(document, dict):
+            raise ValueError("a case must be a JSON object")
+        _name_unnamed_nodes(document)
+        context = document.get("@context", CONTEXT_IRI)
+        contexts = context if isinstance(context, list) else [context]
+        document["@context"] = [published_context() if c == CONTEXT_IRI else c for c in contexts]
+        return list(ox.parse(json.dumps(document), format=ox.RdfFormat.JSON_LD, base_iri=case.base))
+    return list(ox.parse(case.data, format=case.format, base_iri=case.base))
+
+
+def decide_chunk(chunk: list[RawCase]) -> list[dict]:
+    """Decision records (or error records) for a chunk of cases, in order."""
+    input_shapes, requirement_shapes = _compiled()
+    store = ox.Store()
+    store.extend(_KB_QUADS)
+    records: dict[int, dict] = {}
+    graph_of: dict[int, ox.NamedNode] = {}
+    owner: dict[str, int] = {}
+    for n, case in enumerate(chunk):
+        try:
+            triples = _parse(case)
+        except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+            records[n] = {"case": case.id, "error": f"not readable: {' '.join(str(exc).split())[:300]}"}
+            continue
+        if not triples:
+            records[n] = {"case": case.id, "error": "no RDF statements"}
+            continue
+        clash = next((t.object.value for t in triples if t.predicate.value == GR + "hasRequest"
+                      and t.object.value in owner), None)
+        if clash:
+            records[n] = {"case": case.id, "error": f"request IRIs already used by an earlier case ({clash})"}
+            continue
+        graph = ox.NamedNode(f"urn:guideline-reasoner:batch:{n}")
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        for t in triples:
+            if t.predicate.value == GR + "hasRequest":
+                owner[t.object.value] = n
+        graph_of[n] = graph
+    # input checks over every case graph at once: compiled case-input shapes, unknown terms
+    number_of = {graph.value: n for n, graph in graph_of.items()}
+    for graph, problem in _input_problems(store, input_shapes):
+        n = number_of.get(graph)
+        if n is not None and n in graph_of:
+            records[n] = {"case": chunk[n].id, "error": problem}
+            store.clear_graph(graph_of.pop(n))
+    for name in queries.DERIVATION_STAGES:
+        _run(store, name)
+    violations = store.query(requirement_shapes, use_default_graph_as_union=True)
+    report = []
+    for row in violations:
+        result = ox.BlankNode()
+        report += [ox.Quad(result, ox.NamedNode(SH + "focusNode"), row["focus"], DERIVED),
+                   ox.Quad(result, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + "Violation"), DERIVED),
+                   ox.Quad(result, ox.NamedNode(SH + "resultMessage"), row["message"], DERIVED),
+                   ox.Quad(result, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                           ox.NamedNode(SH + "ValidationResult"), DERIVED)]
+    store.extend(report)
+    for name in queries.DECISION_STAGES:
+        _run(store, name)
+    for n, decisions in _decisions_by_case(store, owner, chunk).items():
+        if n in graph_of:
+            records[n] = {"case": chunk[n].id, "decisions": decisions}
+    for n in graph_of:
+        records.setdefault(n, {"case": chunk[n].id, "decisions": []})
+    surgery = {row["case"].value for row in store.query(queries.query("output/surgery-found-necessary.rq").text,
+                                                         use_default_graph_as_union=True)}
+    if surgery:  # rare: associated services follow a surgery found necessary; take the single-case path
+        for n, record in records.items():
+            if any(d["request"] in owner and owner[d["request"]] == n for d in record.get("decisions", [])) and \
+                    _case_iri(store, graph_of.get(n)) in surgery:
+                records[n] = _single_case(chunk[n])
+    return [records[n] for n in range(len(chunk))]
+
+
+def _case_iri(store: ox.Store, graph) -> str | None:
+    if graph is None:
+        return None
+    for quad in store.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                        ox.NamedNode(GR + "Case"), graph):
+        return quad.subject.value
+    return None
+
+
+def _single_case(case: RawCase) -> dict:
+    from rdflib import Graph
+
+    from reasoner.engine import Reasoner
+    from reasoner.render import decision_records
+
+    graph = Graph().parse(data=ox.serialize(_parse(case), format=ox.RdfFormat.N_TRIPLES), format="nt")
+    records = decision_records(_single_reasoner().decide(graph, case.id))
+    for record in records:
+        record.pop("case", None)
+    return {"case": case.id, "decisions": records}
+
+
+@lru_cache(maxsize=1)
+def _single_reasoner():
+    from reasoner.engine import Reasoner
+
+    return Reasoner()
+
+
+def _per_graph(select: str) -> str:
+    """The compiled shapes query evaluated inside each named graph, returning the graph too."""
+    body = select[select.index("WHERE {") + len("WHERE {"): select.rindex("}")]
+    return f"SELECT ?g ?focus ?message WHERE {{ GRAPH ?g {{ {body} }} FILTER (?g != <{KB.value}>) }}"
+
+
+@lru_cache(maxsize=1)
+def _input_queries(input_shapes: str) -> tuple[str, str]:
+    unknown = f"""
+PREFIX gr: <{GR}>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?g ?subject ?property ?value WHERE {{
+  VALUES (?property ?kind) {{ (gr:treatment gr:Treatment) (gr:hasDiagnosis gr:Condition) (gr:bodyPart gr:BodyRegion) }}
+  GRAPH ?g {{ ?subject ?property ?value }}
+  FILTER (?g != <{KB.value}> && ?value != ?kind)
+  FILTER NOT EXISTS {{ GRAPH <{KB.value}> {{ ?value rdfs:subClassOf ?kind }} }}
+  FILTER NOT EXISTS {{ GRAPH <{KB.value}> {{ ?value a ?kind }} }}
+}}"""
+    return _per_graph(input_shapes), unknown
+
+
+def _input_problems(store: ox.Store, input_shapes: str) -> Iterator[tuple[str, str]]:
+    """(graph, first problem) for each case graph with a problem, like the single-case
+    loader: the first violation in a stable order, then unknown terms."""
+    shapes_query, unknown_query = _input_queries(input_shapes)
+    found: dict[str, list[str]] = defaultdict(list)
+    for row in store.query(shapes_query):
+        found[row["g"].value].append(f"{_short(row['focus'])}: {row['message'].value}")
+    for graph, problems in found.items():
+        yield graph, sorted(problems)[0] + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+    for row in store.query(unknown_query):
+        if row["g"].value not in found:
+            found[row["g"].value].append("unknown")
+            yield row["g"].value, (f"{_short(row['subject'])} gr:{row['property'].value.rsplit('#', 1)[-1]}: "
+                                   f"unknown term <{row['value'].value}>")
+
+
+def _short(term) -> str:
+    return term.value if hasattr(term, "value") else str(term)
+
+
+def _run(store: ox.Store, stage: str) -> None:
+    for query in queries.stage(stage):
+        triples = store.query(query.text, use_default_graph_as_union=True)
+        store.extend([ox.Quad(t.subject, t.predicate, t.object, DERIVED) for t in triples])
+
+
+def _decisions_by_case(store: ox.Store, owner: dict[str, int], chunk: list[RawCase]) -> dict[int, list[dict]]:
+    from reasoner.engine import CaseResult
+    from reasoner.render import decision_records
+
+    result = CaseResult("", store, None, True)
+    by_case: dict[int, list[dict]] = defaultdict(list)
+    for record in decision_records(result):
+        record.pop("case", None)
+        n = owner.get(record["request"])
+        if n is not None:
+            by_case[n].append(record)
+    return by_case
+
+
+# --- driver ---------------------------------------------------------------------------
+
+def _chunks(cases: Iterator[RawCase], size: int) -> Iterator[list[RawCase]]:
+    chunk: list[RawCase] = []
+    for case in cases:
+        chunk.append(case)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_size: int = CHUNK,
+                 progress=None) -> Iterator[dict]:
+    """Records in input order. `progress(done)` is called after each chunk."""
+    chunks = _chunks(read_inputs(paths), chunk_size)
+    done = 0
+    if jobs <= 1:
+        _init_worker(kb_ntriples)
+        for chunk in chunks:
+            for record in decide_chunk(chunk):
+                yield record
+            done += len(chunk)
+            if progress:
+                progress(done)
+        return
+    with mp.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(kb_ntriples,)) as pool:
+        for records in pool.imap(decide_chunk, chunks):
+            yield from records
+            done += len(records)
+            if progress:
+                progress(done)
+
+
+def summarise(records: Iterator[dict], summary: Summary) -> Iterator[dict]:
+    start = time.perf_counter()
+    for record in records:
+        summary.cases += 1
+        if "error" in record:
+            summary.errors += 1
+        for decision in record.get("decisions", []):
+            summary.requests += 1
+            summary.outcomes[decision["outcome"]] += 1
+        yield record
+    summary.seconds = time.perf_counter() - start
