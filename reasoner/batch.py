@@ -19,7 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -32,14 +32,15 @@ GR = "https://w3id.org/guideline-reasoner/ontology#"
 SH = "http://www.w3.org/ns/shacl#"
 KB = ox.NamedNode("urn:guideline-reasoner:graph:kb")
 DERIVED = ox.NamedNode("urn:guideline-reasoner:graph:derived")
-FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".jsonld": "json", ".json": "json"}
+FORMATS = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "json", ".json": "json"}
+RDF_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
 
 
 @dataclass
 class RawCase:
     id: str                 # file name, graph IRI or "file:line"
     data: bytes | str
-    format: object          # an ox.RdfFormat, or "json"
+    format: object          # "turtle", "ntriples" or "json"; ("error", reason) when unreadable
     base: str | None = None
 
 
@@ -98,7 +99,7 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
         yield RawCase(str(path), b"", ("error", f"not valid N-Quads: {exc}"))
         return
     for graph, lines in graphs.items():
-        yield RawCase(graph.strip("<>"), "\n".join(lines), ox.RdfFormat.N_TRIPLES)
+        yield RawCase(graph.strip("<>"), "\n".join(lines), "ntriples")
 
 
 # --- one chunk ------------------------------------------------------------------------
@@ -137,17 +138,19 @@ def _parse(case: RawCase) -> list[ox.Triple]:
         contexts = context if isinstance(context, list) else [context]
         document["@context"] = [published_context() if c == CONTEXT_IRI else c for c in contexts]
         return list(ox.parse(json.dumps(document), format=ox.RdfFormat.JSON_LD, base_iri=case.base))
-    return list(ox.parse(case.data, format=case.format, base_iri=case.base))
+    return list(ox.parse(case.data, format=RDF_FORMATS[case.format], base_iri=case.base))
 
 
-def decide_chunk(chunk: list[RawCase]) -> list[dict]:
-    """Decision records (or error records) for a chunk of cases, in order."""
+def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
+    """Decision records (or error records) for a chunk of cases, in order. With `explain`,
+    each record also carries its explanation triples as N-Quads in the case's graph."""
     input_shapes, requirement_shapes = _compiled()
     store = ox.Store()
     store.extend(_KB_QUADS)
     records: dict[int, dict] = {}
     graph_of: dict[int, ox.NamedNode] = {}
     owner: dict[str, int] = {}
+    deferred: list[int] = []  # cases whose IRIs clash with an earlier one go to a store of their own
     for n, case in enumerate(chunk):
         try:
             triples = _parse(case)
@@ -157,10 +160,13 @@ def decide_chunk(chunk: list[RawCase]) -> list[dict]:
         if not triples:
             records[n] = {"case": case.id, "error": "no RDF statements"}
             continue
+        if not any(t.predicate.value.endswith("#type") and t.object.value == GR + "Case" for t in triples):
+            records[n] = {"case": case.id, "error": "no gr:Case in it: not a case file"}
+            continue
         clash = next((t.object.value for t in triples if t.predicate.value == GR + "hasRequest"
                       and t.object.value in owner), None)
         if clash:
-            records[n] = {"case": case.id, "error": f"request IRIs already used by an earlier case ({clash})"}
+            deferred.append(n)
             continue
         graph = ox.NamedNode(f"urn:guideline-reasoner:batch:{n}")
         store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
@@ -201,7 +207,29 @@ def decide_chunk(chunk: list[RawCase]) -> list[dict]:
             if any(d["request"] in owner and owner[d["request"]] == n for d in record.get("decisions", [])) and \
                     _case_iri(store, graph_of.get(n)) in surgery:
                 records[n] = _single_case(chunk[n])
+    if explain:
+        _attach_quads(store, records, owner, graph_of)
+    if deferred:
+        for n, record in zip(deferred, decide_chunk([chunk[n] for n in deferred], explain)):
+            records[n] = record
     return [records[n] for n in range(len(chunk))]
+
+
+def _attach_quads(store: ox.Store, records: dict[int, dict], owner: dict[str, int], graph_of: dict) -> None:
+    """Explanation triples go to the case they are about: every derived node is named
+    after its request (<request>/check/..., <request>/decision...)."""
+    lines: dict[int, list[str]] = defaultdict(list)
+    names = {n: _case_iri(store, graph) for n, graph in graph_of.items()}
+    for quad in store.quads_for_pattern(None, None, None, DERIVED):
+        if not isinstance(quad.subject, ox.NamedNode):
+            continue
+        iri = quad.subject.value
+        request = iri if iri in owner else iri.split("/check/")[0].split("/decision")[0]
+        n = owner.get(request)
+        if n is not None and n in names and "decisions" in records.get(n, {}):
+            lines[n].append(f"{quad.subject} {quad.predicate} {quad.object} <{names[n]}> .")
+    for n, found in lines.items():
+        records[n]["nquads"] = "\n".join(sorted(found)) + "\n"
 
 
 def _case_iri(store: ox.Store, graph) -> str | None:
@@ -308,21 +336,22 @@ def _chunks(cases: Iterator[RawCase], size: int) -> Iterator[list[RawCase]]:
 
 
 def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_size: int = CHUNK,
-                 progress=None) -> Iterator[dict]:
+                 progress=None, explain: bool = False) -> Iterator[dict]:
     """Records in input order. `progress(done)` is called after each chunk."""
     chunks = _chunks(read_inputs(paths), chunk_size)
+    work = partial(decide_chunk, explain=explain)
     done = 0
     if jobs <= 1:
         _init_worker(kb_ntriples)
         for chunk in chunks:
-            for record in decide_chunk(chunk):
+            for record in work(chunk):
                 yield record
             done += len(chunk)
             if progress:
                 progress(done)
         return
     with mp.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(kb_ntriples,)) as pool:
-        for records in pool.imap(decide_chunk, chunks):
+        for records in pool.imap(work, chunks):
             yield from records
             done += len(records)
             if progress:
@@ -340,3 +369,29 @@ def summarise(records: Iterator[dict], summary: Summary) -> Iterator[dict]:
             summary.outcomes[decision["outcome"]] += 1
         yield record
     summary.seconds = time.perf_counter() - start
+
+
+def write_records(records: Iterator[dict], out, nquads: bool) -> None:
+    """JSON lines (one record per case), or N-Quads with errors as triples in an error graph."""
+    for record in records:
+        if not nquads:
+            record.pop("nquads", None)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        elif "error" in record:
+            subject = json.dumps(record["case"])
+            out.write(f'<urn:guideline-reasoner:batch:error> <{GR}inputError> {json.dumps(record["case"] + ": " + record["error"])} '
+                      f'<urn:guideline-reasoner:graph:errors> .\n' if subject else "")
+        else:
+            out.write(record.get("nquads", ""))
+
+
+def progress_bar(total_hint: int | None = None):
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int) -> None:
+        sys.stderr.write(f"\r{done} cases decided")
+        sys.stderr.flush()
+    return show

@@ -124,6 +124,8 @@ def check_case(graph: Graph, source: str, vocabulary: Graph) -> None:
     treatments, body regions and conditions the knowledge base knows."""
     from pyshacl import validate
 
+    if (None, RDF.type, GR.Case) not in graph:
+        raise InputError(source, "no gr:Case in it: not a case file")
     conforms, report, _ = validate(graph, shacl_graph=_input_shapes(), inference="none", advanced=False)
     if not conforms:
         raise _first_violation(report, graph, source)

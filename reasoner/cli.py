@@ -53,7 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
         "decide", help="decide every request of one or more cases",
         description="Decide each request: medically necessary (IMR: Overturned), not medically "
                     "necessary (IMR: Upheld) or no applicable guideline, with the reasons.")
-    decide.add_argument("cases", nargs="+", type=Path, metavar="CASE", help="case file (.ttl, .jsonld, .json)")
+    decide.add_argument("cases", nargs="+", type=Path, metavar="CASE",
+                        help="case file (.ttl, .jsonld, .json); with --batch also a folder, an N-Quads file "
+                             "(one named graph per case) or a JSON lines file (one case per line)")
+    decide.add_argument("--batch", action="store_true",
+                        help="many cases at once: records out as JSON lines (or N-Quads with -o OUT.nq), "
+                             "one per input case, decision or error; summary on standard error")
+    decide.add_argument("--jobs", type=int, default=1, help="worker processes for --batch (default 1)")
     decide.add_argument("--format", choices=("text", "json", "turtle", "json-ld"), default="text",
                         help="text (default) for people; json for programs; turtle or json-ld "
                              "for the decision and explanation triples")
@@ -167,6 +173,8 @@ def run_decide(args) -> int:
     from reasoner import render
     from reasoner.engine import Reasoner
 
+    if args.batch:
+        return _run_batch(args)
     if bool(args.endpoint) != bool(args.gsp):
         raise InputError("--endpoint/--gsp", "give both the query URL and the Graph Store Protocol URL")
     if args.endpoint:
@@ -186,6 +194,33 @@ def run_decide(args) -> int:
     else:
         text = render.as_rdf(results, args.format)
     emit(text, args.output)
+    return EXIT_OK
+
+
+def _run_batch(args) -> int:
+    from reasoner import batch
+    from reasoner.knowledge import KnowledgeBase
+
+    for path in args.cases:
+        if not path.exists():
+            raise InputError(str(path), "not found")
+    nquads = bool(args.output and args.output.suffix.lower() == ".nq")
+    summary = batch.Summary()
+    records = batch.summarise(batch.decide_batch(args.cases, KnowledgeBase().closure_ntriples, jobs=max(args.jobs, 1),
+                                                 progress=batch.progress_bar(), explain=nquads), summary)
+    if args.output is None:
+        batch.write_records(records, sys.stdout, nquads=False)
+    else:
+        target = args.output.resolve()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                batch.write_records(records, handle, nquads)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    print(f"\nguideline-reasoner: {summary.as_text()}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -1,0 +1,90 @@
+"""Batch decisions: identical to the single-case path on the whole case library and the
+fixtures, one record per input case (a decision or an error, never neither), every input
+kind (folders, N-Quads with a graph per case, JSON lines), N-Quads output with each case's
+explanation in its own graph, and the compiled SHACL equal to pyshacl."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from conftest import FIXTURES, ROOT
+from reasoner.batch import decide_batch
+from reasoner.render import decision_records
+
+LIBRARY = ROOT / "tests" / "case-library"
+SEED = ROOT / "examples" / "seed-case.ttl"
+
+
+def single(reasoner, path: Path) -> list[dict]:
+    records = decision_records(reasoner.decide_file(path))
+    for record in records:
+        record.pop("case")
+    return records
+
+
+def test_batch_decides_exactly_like_the_single_case_path(reasoner):
+    inputs = [LIBRARY, FIXTURES / "decisions", SEED]
+    records = list(decide_batch(inputs, reasoner.kb.closure_ntriples, jobs=2, chunk_size=97))
+    assert len(records) == len(list(LIBRARY.glob("*.ttl"))) + len(list((FIXTURES / "decisions").glob("*.ttl"))) + 1
+    differing = [r["case"] for r in records if r.get("decisions") != single(reasoner, Path(r["case"]))]
+    assert differing == []
+
+
+def test_every_bad_input_yields_an_error_record(reasoner):
+    bad = FIXTURES / "bad-input"
+    records = list(decide_batch([bad], reasoner.kb.closure_ntriples))
+    files = sorted(p for p in bad.iterdir() if p.suffix in (".ttl", ".json", ".jsonld") and ".expected." not in p.name)
+    assert [r["case"] for r in records] == [str(p) for p in files]
+    for record in records:
+        assert ("error" in record) != ("decisions" in record)
+        if record["case"].endswith("expected.json"):
+            continue
+        assert "error" in record, record
+
+
+def test_compiled_shacl_finds_what_pyshacl_finds(reasoner):
+    from reasoner.engine import requirement_shapes
+    from reasoner.namespaces import SH
+    from reasoner.shacl_compiler import compile_shapes
+
+    query = compile_shapes(requirement_shapes())
+    for case in sorted(LIBRARY.glob("*.ttl"))[::7] + [SEED]:
+        result = reasoner.decide_file(case)
+        by_pyshacl = {str(result.report.value(r, SH.focusNode)) for r in result.report.subjects(None, SH.ValidationResult)}
+        by_sparql = {row["focus"].value for row in result.store.query(query, use_default_graph_as_union=True)}
+        assert by_pyshacl == by_sparql, case.name
+
+
+def test_nquads_and_json_lines_inputs(tmp_path, reasoner):
+    nquads = tmp_path / "cases.nq"
+    graph = ox.NamedNode("urn:example:seed-graph")
+    quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in ox.parse(path=str(SEED))]
+    nquads.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+    jsonl = tmp_path / "cases.jsonl"
+    jsonl.write_text(json.dumps({"type": "Case", "diagnoses": ["LumbarDiscDisorder"], "requests": [
+        {"type": "TreatmentRequest", "treatment": "ChiropracticManipulation", "quantity": 6, "bodyPart": "LowBack"}]})
+        + "\n" + "not json\n")
+    records = list(decide_batch([nquads, jsonl], reasoner.kb.closure_ntriples))
+    assert [r["case"] for r in records] == ["urn:example:seed-graph", f"{jsonl}:1", f"{jsonl}:2"]
+    assert [d["outcome"] for d in records[0]["decisions"]] == ["not-medically-necessary"] * 3
+    assert [d["outcome"] for d in records[1]["decisions"]] == ["medically-necessary"]
+    assert "not readable" in records[2]["error"]
+
+
+def test_cli_batch_nquads_output_and_summary(tmp_path):
+    out = tmp_path / "decisions.nq"
+    run = subprocess.run([sys.executable, "-m", "reasoner", "decide", "--batch", str(FIXTURES / "decisions"), str(SEED),
+                          "--jobs", "2", "-o", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "0 errors" in run.stderr and "cases" in run.stderr
+    store = ox.Store()
+    store.load(path=str(out), format=ox.RdfFormat.N_QUADS)
+    seed_graph = ox.NamedNode("https://w3id.org/guideline-reasoner/example/seed#case")
+    decisions = list(store.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                             ox.NamedNode("https://w3id.org/guideline-reasoner/ontology#Decision"), seed_graph))
+    assert len(decisions) == 3
