@@ -115,35 +115,36 @@ def frequency(text: str) -> tuple[int | None, int | None]:
     daily = re.search(rf"\bdaily\b.*?\bfor\s+{NUM}\s+weeks?", text, re.I)
     if daily:
         return 7, number(daily.group(1))
-    patterns = (
-        rf"{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*weeks?",
-        rf"{NUM}\s*x\s*{NUM}\b",
-        rf"{NUM} times {NUM}\b(?!\s*(?:sessions|visits))",
-        rf"{NUM}\s*(?:visits?|sessions?)\s*(?:a|per)\s*week\s*for\s*{NUM}\s*weeks?",
-    )
-    for pattern in patterns:
-        m = re.search(pattern, text, re.I)
-        if m:
-            return number(m.group(1)), number(m.group(2))
-    return None, None
+    m = _first_match(FREQUENCY_PATTERNS, text)
+    return (number(m.group(1)), number(m.group(2))) if m else (None, None)
 
 
 def quantity(text: str, per_week: int | None, weeks: int | None) -> int | None:
-    explicit = (
-        rf"\({NUM}(?:\s*{UNITS})?\)",
-        rf"{NUM}\s+(?:additional\s+|more\s+|\w+\s+){{0,3}}{UNITS}",
-        rf"\b(?:sessions?|visits?|treatments?)\s*(?:x|#)\s*{NUM}",
-        rf"\bx\s*{NUM}\b",
-        rf"#\s*{NUM}\b",
-        rf"QTY:?\s*{NUM}",
-        rf"\b{NUM}\s*(?:days?|weeks?)\s+rental",
-        rf"\btimes\s+{NUM}\b",
-        r",\s*(\d+)\s*$",
-    )
-    for pattern in explicit:
-        m = re.search(pattern, text, re.I)
-        if m:
-            return number(m.group(1))
-    if per_week and weeks:
-        return per_week * weeks
-    return None
+    m = _first_match(QUANTITY_PATTERNS, text)
+    if m:
+        return number(m.group(1))
+    return per_week * weeks if per_week and weeks else None
+
+
+def _first_match(patterns: tuple[str, ...], text: str) -> re.Match | None:
+    return next((m for pattern in patterns if (m := re.search(pattern, text, re.I))), None)
+
+
+FREQUENCY_PATTERNS = (
+    rf"{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*weeks?",
+    rf"{NUM}\s*x\s*{NUM}\b",
+    rf"{NUM} times {NUM}\b(?!\s*(?:sessions|visits))",
+    rf"{NUM}\s*(?:visits?|sessions?)\s*(?:a|per)\s*week\s*for\s*{NUM}\s*weeks?",
+)
+# Stated counts, most explicit first; a frequency x duration product is the fallback.
+QUANTITY_PATTERNS = (
+    rf"\({NUM}(?:\s*{UNITS})?\)",
+    rf"{NUM}\s+(?:additional\s+|more\s+|\w+\s+){{0,3}}{UNITS}",
+    rf"\b(?:sessions?|visits?|treatments?)\s*(?:x|#)\s*{NUM}",
+    rf"\bx\s*{NUM}\b",
+    rf"#\s*{NUM}\b",
+    rf"QTY:?\s*{NUM}",
+    rf"\b{NUM}\s*(?:days?|weeks?)\s+rental",
+    rf"\btimes\s+{NUM}\b",
+    r",\s*(\d+)\s*$",
+)
