@@ -25,6 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from reasoner import queries
+from reasoner.engine import input_hash, stamp_inputs
 from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
 
 CHUNK = 500
@@ -151,10 +152,11 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
     graph_of: dict[int, ox.NamedNode] = {}
     owner: dict[str, int] = {}
     deferred: list[int] = []  # cases whose IRIs clash with an earlier one go to a store of their own
+    digests: dict[int, str] = {}
     for n, case in enumerate(chunk):
         try:
             triples = _parse(case)
-        except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+        except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError) as exc:
             records[n] = {"case": case.id, "error": f"not readable: {' '.join(str(exc).split())[:300]}"}
             continue
         if not triples:
@@ -162,6 +164,10 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
             continue
         if not any(t.predicate.value.endswith("#type") and t.object.value == GR + "Case" for t in triples):
             records[n] = {"case": case.id, "error": "no gr:Case in it: not a case file"}
+            continue
+        if any(isinstance(t.subject, ox.BlankNode) and t.predicate.value.endswith("#type")
+               and t.object.value == GR + "TreatmentRequest" for t in triples):
+            records[n] = {"case": case.id, "error": "give every gr:TreatmentRequest an IRI (decisions are named after it)"}
             continue
         clash = next((t.object.value for t in triples if t.predicate.value == GR + "hasRequest"
                       and t.object.value in owner), None)
@@ -174,6 +180,7 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
             if t.predicate.value == GR + "hasRequest":
                 owner[t.object.value] = n
         graph_of[n] = graph
+        digests[n] = input_hash(triples)
     # input checks over every case graph at once: compiled case-input shapes, unknown terms
     number_of = {graph.value: n for n, graph in graph_of.items()}
     for graph, problem in _input_problems(store, input_shapes):
@@ -195,6 +202,11 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
     store.extend(report)
     for name in queries.DECISION_STAGES:
         _run(store, name)
+    requests_of: dict[int, set[str]] = defaultdict(set)
+    for request, n in owner.items():
+        requests_of[n].add(request)
+    for n in graph_of:
+        stamp_inputs(store, None, digests[n], requests_of[n])
     for n, decisions in _decisions_by_case(store, owner, chunk).items():
         if n in graph_of:
             records[n] = {"case": chunk[n].id, "decisions": decisions}

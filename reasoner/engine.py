@@ -97,6 +97,7 @@ class Reasoner:
                    to_graph=REPORT_GRAPH)
         for name in queries.DECISION_STAGES:
             self._run_stage(store, name, derived)
+        stamp_inputs(store, derived, input_hash(store.quads_for_pattern(None, None, None, CASE_GRAPH)))
         return CaseResult(source, store, report, conforms, derived)
 
     def _run_stage(self, store: ox.Store, name: str, collected: Graph) -> None:
@@ -111,6 +112,34 @@ class Reasoner:
         conforms, report, _ = validate(case + derived, shacl_graph=requirement_shapes(),
                                        inference="none", advanced=False)
         return report, bool(conforms)
+
+
+INPUT_HASH = ox.NamedNode("https://w3id.org/guideline-reasoner/ontology#inputHash")
+
+
+def input_hash(quads) -> str:
+    """SHA-256 of the case's triples in a canonical text form (sorted N-Triples, blank nodes
+    written alike), so the same input gives the same hash whatever parser read it."""
+    import hashlib
+
+    lines = sorted(" ".join("_:b" if isinstance(term, ox.BlankNode) else str(term)
+                            for term in (q.subject, q.predicate, q.object)) for q in quads)
+    return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def stamp_inputs(store: ox.Store, derived: Graph | None, digest: str, requests: set[str] | None = None) -> None:
+    """Record the input hash on each decision's activity (all of them, or those of `requests`)."""
+    from rdflib import Literal
+
+    activities = [q.subject for q in store.quads_for_pattern(
+        None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ox.NamedNode("http://www.w3.org/ns/prov#Activity"), DERIVED_GRAPH)]
+    for activity in activities:
+        if requests is not None and activity.value.split("/decision")[0] not in requests:
+            continue
+        store.add(ox.Quad(activity, INPUT_HASH, ox.Literal(digest), DERIVED_GRAPH))
+        if derived is not None:
+            derived.add((URIRef(activity.value), URIRef(INPUT_HASH.value), Literal(digest)))
 
 
 @lru_cache(maxsize=1)

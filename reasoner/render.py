@@ -48,6 +48,8 @@ def decision_records(result: CaseResult) -> list[dict]:
             "evidence_tier": row["tierLabel"],
             "provisional": bool(row["provisional"]),
             "approvable_quantity": row["approvable"],
+            "input_hash": row["inputHash"],
+            "kb_version": row["kbVersion"],
             "editions": sorted(row["editions"].split(" | ")) if row["editions"] else [],
             "reasons": reasons.get(row["request"], []),
         })

@@ -59,3 +59,27 @@ def test_same_case_gives_the_same_triples(reasoner):
     first = reasoner.decide_file(case).explanation
     second = reasoner.decide_file(case).explanation
     assert sorted(first.serialize(format="nt").splitlines()) == sorted(second.serialize(format="nt").splitlines())
+
+
+def test_output_is_byte_identical_and_names_its_input_and_knowledge(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    def run(path):
+        done = subprocess.run([sys.executable, "-m", "reasoner", "decide", str(path), "--format", "json"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    seed = ROOT / "examples" / "seed-case.ttl"
+    first, second = run(seed), run(seed)
+    assert first == second
+    records = json.loads(first)["decisions"]
+    assert {r["kb_version"] for r in records} == {"2026-11-27"}
+    (digest,) = {r["input_hash"] for r in records}
+    assert digest.startswith("sha256:") and len(digest) == 71
+    assert {r["input_hash"] for r in json.loads(run(ROOT / "examples" / "seed-case.jsonld"))["decisions"]} == {digest}
+    changed = tmp_path / "changed.ttl"
+    changed.write_text(seed.read_text().replace("gr:age 51", "gr:age 52"))
+    assert {r["input_hash"] for r in json.loads(run(changed))["decisions"]} != {digest}
