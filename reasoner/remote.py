@@ -15,10 +15,11 @@ import urllib.parse
 import urllib.request
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from reasoner import queries
-from reasoner.engine import CASE_GRAPH, DERIVED_GRAPH, KB_GRAPH as LOCAL_KB, REPORT_GRAPH, CaseResult, Reasoner
+from reasoner.engine import (CASE_GRAPH, DERIVED_GRAPH, INPUT_HASH, KB_GRAPH as LOCAL_KB, REPORT_GRAPH, CaseResult,
+                             Reasoner, input_hash, stamp_inputs)
 from reasoner.errors import InputError
 from reasoner.store import KB_GRAPH, case_graph_name
 
@@ -74,7 +75,15 @@ class RemoteReasoner(Reasoner):
         self._put(name, report.serialize(format="nt", encoding="utf-8"), replace=False)
         for stage in queries.DECISION_STAGES:
             self._remote_stage(stage, graphs, name, derived)
-        return self._local_result(case, derived, report, conforms, source)
+        result = self._local_result(case, derived, report, conforms, source)
+        before = len(derived)
+        stamp_inputs(result.store, derived, input_hash(result.store.quads_for_pattern(None, None, None, CASE_GRAPH)))
+        stamps = Graph()
+        for triple in derived.triples((None, URIRef(INPUT_HASH.value), None)):
+            stamps.add(triple)
+        if len(derived) > before:
+            self._put(name, stamps.serialize(format="nt", encoding="utf-8"), replace=False)
+        return result
 
     def _remote_stage(self, stage: str, graphs: list[str], name: str, collected: Graph) -> None:
         for query in queries.stage(stage):

@@ -221,3 +221,12 @@ def test_pipeline_inside_an_external_oxigraph_server(tmp_path, reasoner):
                              capture_output=True, text=True, cwd=ROOT, timeout=300)
         assert cli.returncode == 0, cli.stderr
         assert [d["outcome"] for d in json.loads(cli.stdout)["decisions"]] == ["not-medically-necessary"] * 3
+
+
+def test_oversized_bodies_are_refused_and_loopback_is_the_default(endpoint):
+    big = b"query=" + b"%20" * (2 * 2**20)
+    status, _, text = http(endpoint, None, "", "POST", big, "application/x-www-form-urlencoded")
+    assert status == 413 and "over" in text
+    from reasoner.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
