@@ -256,7 +256,6 @@ def _case_iri(store: ox.Store, graph) -> str | None:
 def _single_case(case: RawCase) -> dict:
     from rdflib import Graph
 
-    from reasoner.engine import Reasoner
     from reasoner.render import decision_records
 
     graph = Graph().parse(data=ox.serialize(_parse(case), format=ox.RdfFormat.N_TRIPLES), format="nt")
@@ -390,14 +389,14 @@ def write_records(records: Iterator[dict], out, nquads: bool) -> None:
             record.pop("nquads", None)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         elif "error" in record:
-            subject = json.dumps(record["case"])
-            out.write(f'<urn:guideline-reasoner:batch:error> <{GR}inputError> {json.dumps(record["case"] + ": " + record["error"])} '
-                      f'<urn:guideline-reasoner:graph:errors> .\n' if subject else "")
+            message = json.dumps(record["case"] + ": " + record["error"])  # a valid N-Quads string literal
+            out.write(f"<urn:guideline-reasoner:batch:error> <{GR}inputError> {message} <urn:guideline-reasoner:graph:errors> .\n")
         else:
             out.write(record.get("nquads", ""))
 
 
-def progress_bar(total_hint: int | None = None):
+def progress_bar():
+    """A count of decided cases on a terminal; nothing in pipes."""
     import sys
 
     if not sys.stderr.isatty():

@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from reasoner.paths import QUERIES_DIR
-from reasoner.query_runner import GRAPH_FORMATS, SOLUTION_FORMATS, QueryRunner, negotiate
+from reasoner.query_runner import QueryRunner
 
 MAX_BODY = 1 * 2**20
 UPDATE = re.compile(r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
@@ -157,5 +157,3 @@ def create_app(store: Path, timeout: float = 10.0, max_result_mb: int = 50, toke
     return Starlette(routes=[Route("/", home), Route("/sparql", sparql, methods=["GET", "POST"])],
                      middleware=middleware, lifespan=lifespan)
 
-
-OFFERED = sorted(set(SOLUTION_FORMATS) | set(GRAPH_FORMATS))

@@ -18,8 +18,8 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from reasoner import queries
-from reasoner.engine import (CASE_GRAPH, DERIVED_GRAPH, INPUT_HASH, KB_GRAPH as LOCAL_KB, REPORT_GRAPH, CaseResult,
-                             Reasoner, input_hash, stamp_inputs)
+from reasoner.engine import (CASE_GRAPH, DERIVED_GRAPH, INPUT_HASH, REPORT_GRAPH, CaseResult, Reasoner, input_hash,
+                             stamp_inputs)
 from reasoner.errors import InputError
 from reasoner.store import KB_GRAPH, case_graph_name
 
@@ -100,5 +100,3 @@ class RemoteReasoner(Reasoner):
             store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=node)
         return CaseResult(source, store, report, conforms, derived)
 
-
-__all__ = ["RemoteReasoner", "LOCAL_KB"]

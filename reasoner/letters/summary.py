@@ -52,7 +52,6 @@ COUNT_PATTERNS = (
     rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?\s+(?:sessions?|visits?|treatments?)",
     rf"({TREAT})(?:\s+therapy)?\s+(?:x|times)\s*{NUM}",
 )
-REQUEST_WORDS = re.compile(r"request|authoriz|RFA|non-?certif|recommend|plan(?:ned)? |will |prescribed", re.I)
 
 
 def read_summary(summary: str, injury_date_header: str | None) -> SummaryFacts:
@@ -164,9 +163,7 @@ def _history(summary: str) -> list[Episode]:
         had = re.search(HAD, sentence, re.I)
         if not had:
             continue
-        tail = sentence[had.start():]
-        if REQUEST_WORDS.search(sentence[: had.start()]) and not re.search(r"as the (?:patient|injured worker|claimant) has had", sentence, re.I):
-            pass  # counts after "has had" still describe history
+        tail = sentence[had.start():]  # counts after "has had" describe history, even in a request sentence
         for pattern in COUNT_PATTERNS:
             for m in re.finditer(pattern, tail, re.I):
                 groups = m.groups()
