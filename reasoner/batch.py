@@ -347,9 +347,10 @@ def _chunks(cases: Iterator[RawCase], size: int) -> Iterator[list[RawCase]]:
 
 
 def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_size: int = CHUNK,
-                 progress=None, explain: bool = False) -> Iterator[dict]:
-    """Records in input order. `progress(done)` is called after each chunk."""
-    chunks = _chunks(read_inputs(paths), chunk_size)
+                 progress=None, explain: bool = False, skip: set[str] = frozenset()) -> Iterator[dict]:
+    """Records in input order, leaving out the cases in `skip` (already decided by an
+    interrupted run). `progress(done)` is called after each chunk."""
+    chunks = _chunks((case for case in read_inputs(paths) if case.id not in skip), chunk_size)
     work = partial(decide_chunk, explain=explain)
     done = 0
     if jobs <= 1:
@@ -406,3 +407,32 @@ def progress_bar():
         sys.stderr.write(f"\r{done} cases decided")
         sys.stderr.flush()
     return show
+
+
+def resume_jsonl(partial: Path) -> set[str]:
+    """Case ids already recorded in an interrupted run's partial output. A last line cut off
+    by the interruption is dropped, so that case is decided again."""
+    if not partial.exists():
+        return set()
+    kept, done = [], set()
+    for line in partial.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            break
+        kept.append(line)
+        done.add(record["case"])
+    partial.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    return done
+
+
+def finish_jsonl(partial: Path, target: Path, paths: list[Path]) -> None:
+    """Put the records of the partial file in input order and move it into place."""
+    records = {}
+    for line in partial.read_text(encoding="utf-8").splitlines():
+        records[json.loads(line)["case"]] = line
+    order = [case.id for case in read_inputs(paths)]
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text("".join(f"{records[case]}\n" for case in order if case in records), encoding="utf-8")
+    tmp.replace(target)
+    partial.unlink()

@@ -7,6 +7,7 @@ reported as one line naming the file and the field."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="many cases at once: records out as JSON lines (or N-Quads with -o OUT.nq), "
                              "one per input case, decision or error; summary on standard error")
     decide.add_argument("--jobs", type=int, default=1, help="worker processes for --batch (default 1)")
+    decide.add_argument("--chunk-size", type=int, default=500, help="cases per store in --batch (default 500)")
     decide.add_argument("--format", choices=("text", "json", "turtle", "json-ld"), default="text",
                         help="text (default) for people; json for programs; turtle or json-ld "
                              "for the decision and explanation triples")
@@ -206,7 +208,24 @@ def _run_batch(args) -> int:
             raise InputError(str(path), "not found")
     nquads = bool(args.output and args.output.suffix.lower() == ".nq")
     summary = batch.Summary()
-    records = batch.summarise(batch.decide_batch(args.cases, KnowledgeBase().closure_ntriples, jobs=max(args.jobs, 1),
+    kb = KnowledgeBase().closure_ntriples
+    if args.output is not None and not nquads:
+        # JSON lines are written as they come to OUT.partial, so an interrupted run resumes
+        target = args.output.resolve()
+        partial = target.with_name(target.name + ".partial")
+        done = batch.resume_jsonl(partial)
+        if done:
+            print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {partial.name}", file=sys.stderr)
+        records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
+                                                     progress=batch.progress_bar(), skip=done), summary)
+        with open(partial, "a", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                handle.flush()
+        batch.finish_jsonl(partial, target, args.cases)
+        print(f"\nguideline-reasoner: {summary.as_text()}", file=sys.stderr)
+        return EXIT_OK
+    records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
                                                  progress=batch.progress_bar(), explain=nquads), summary)
     if args.output is None:
         batch.write_records(records, sys.stdout, nquads=False)

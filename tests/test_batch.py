@@ -89,3 +89,30 @@ def test_cli_batch_nquads_output_and_summary(tmp_path):
     decisions = list(store.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
                                              ox.NamedNode("https://w3id.org/guideline-reasoner/ontology#Decision"), seed_graph))
     assert len(decisions) == 3
+
+
+def test_killed_batch_resumes_and_every_case_gets_exactly_one_record(tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "records.jsonl"
+    partial = tmp_path / "records.jsonl.partial"
+    command = [sys.executable, "-m", "reasoner", "decide", "--batch", str(LIBRARY), "--chunk-size", "10", "-o", str(out)]
+    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not partial.exists() or partial.read_text().count("\n") < 30):
+        time.sleep(0.1)
+    os.killpg(first.pid, signal.SIGKILL)  # no clean-up: a crash or a power cut
+    first.wait()
+    assert not out.exists()
+    written_before = partial.read_text().count("\n")
+    expected = sorted(str(p) for p in LIBRARY.glob("*.ttl"))
+    assert 0 < written_before < len(expected)
+    second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    assert "resuming" in second.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["case"] for r in records] == expected  # each exactly once, in input order
+    assert all(("decisions" in r) != ("error" in r) for r in records)
+    assert not partial.exists()
