@@ -17,6 +17,7 @@ OUTCOME_WORDS = {
     "medically-necessary": "MEDICALLY NECESSARY",
     "not-medically-necessary": "NOT MEDICALLY NECESSARY",
     "no-applicable-guideline": "NO APPLICABLE GUIDELINE (needs a human reviewer)",
+    "cannot-decide": "CANNOT DECIDE (the data cannot all be true)",
 }
 
 
@@ -48,6 +49,7 @@ def decision_records(result: CaseResult) -> list[dict]:
             "evidence_tier": row["tierLabel"],
             "provisional": bool(row["provisional"]),
             "approvable_quantity": row["approvable"],
+            "problems": sorted(row["problems"].split(" | ")) if row["problems"] else [],
             "input_hash": row["inputHash"],
             "kb_version": row["kbVersion"],
             "editions": sorted(row["editions"].split(" | ")) if row["editions"] else [],
@@ -75,6 +77,8 @@ def as_text(results: list[CaseResult]) -> str:
             tier = f"; decided on {record['evidence_tier']}" if record["evidence_tier"] else ""
             provisional = "; PROVISIONAL: rests on an unverified (grade C) fact" if record["provisional"] else ""
             lines.append(f"     {OUTCOME_WORDS[record['outcome']]}{imr}{tier}{provisional}")
+            for problem in record["problems"]:
+                lines.append(f"     PROBLEM {problem}")
             for reason in record["reasons"]:
                 lines.append("     " + _reason_line(reason))
         lines.append("")

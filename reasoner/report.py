@@ -31,6 +31,9 @@ def report_data(result: CaseResult) -> dict:
 def rationale(record: dict) -> str:
     """A determination-letter paragraph built from the decision's triples."""
     title = record["item"] or (f"{record['treatment']} x {record['quantity']}" if record["quantity"] else record["treatment"])
+    if record["outcome"] == "cannot-decide":
+        return (f"The request for {title} is not decided: " + "; ".join(record["problems"])
+                + ". Correct the records and submit it again.")
     if record["outcome"] == "no-applicable-guideline":
         return (f"No recommendation in the knowledge base covers the request for {title}; "
                 "a reviewer must decide it on other evidence.")

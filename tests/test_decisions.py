@@ -26,7 +26,7 @@ def test_decisions_match_the_guideline(reasoner, case, expected_file):
         reasons = sorted([r["requirement"], r["status"], r["observed"], r["limit"],
                           local_name(r["recommendation"])] for r in got["reasons"])
         assert reasons == sorted(want["reasons"]), request
-        for key in ("provisional", "evidence_tier"):
+        for key in ("provisional", "evidence_tier", "problems"):
             if key in want:
                 assert got[key] == want[key], (request, key)
         if "citation" in want:
