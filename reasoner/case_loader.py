@@ -119,9 +119,10 @@ def _input_shapes() -> Graph:
     return Graph().parse(SHAPES_DIR / "case-input.ttl", format="turtle")
 
 
-def check_case(graph: Graph, source: str, vocabulary: Graph) -> None:
+def check_case(graph: Graph, source: str, known_terms: dict[str, set[str]]) -> None:
     """Raise InputError unless the case has the structure a decision needs and uses only
-    treatments, body regions and conditions the knowledge base knows."""
+    treatments, body regions and conditions the knowledge base knows (`known_terms`: kind
+    IRI -> known IRIs, as Reasoner.known_terms gives)."""
     from pyshacl import validate
 
     if (None, RDF.type, GR.Case) not in graph:
@@ -133,7 +134,7 @@ def check_case(graph: Graph, source: str, vocabulary: Graph) -> None:
     if unnamed:
         raise InputError(source, "give every gr:TreatmentRequest an IRI (decisions are named after it)",
                          field=f"{len(unnamed)} blank-node request(s)")
-    _check_terms(graph, source, vocabulary)
+    _check_terms(graph, source, known_terms)
 
 
 def _first_violation(report: Graph, data: Graph, source: str) -> InputError:
@@ -161,13 +162,10 @@ _TERM_RULES = (
 )
 
 
-def _check_terms(graph: Graph, source: str, vocabulary: Graph) -> None:
-    from rdflib.namespace import RDFS
-
+def _check_terms(graph: Graph, source: str, known_terms: dict[str, set[str]]) -> None:
     for prop, kind, what in _TERM_RULES:
         for subject, value in sorted(graph.subject_objects(prop)):
-            known = value == kind or (value, RDFS.subClassOf, kind) in vocabulary or (value, RDF.type, kind) in vocabulary
-            if not known:
+            if str(value) not in known_terms[str(kind)]:
                 raise InputError(source, f"unknown {what} <{value}> (not in the knowledge base)",
                                  field=f"{_short(subject)} {_short(prop)}")
 

@@ -60,13 +60,25 @@ class Reasoner:
 
     @cached_property
     def vocabulary(self) -> Graph:
-        """The closed knowledge base as rdflib, for checking the terms a case uses."""
+        """The closed knowledge base as rdflib, for callers that walk it (letter evaluation)."""
         return Graph().parse(data=self.kb.closure_ntriples, format="nt")
+
+    @cached_property
+    def known_terms(self) -> dict[str, set[str]]:
+        """For each kind of term a case names (treatment, condition, body region), the IRIs
+        the knowledge base knows: the kind itself, its subclasses and its instances. Read
+        from the quads already parsed for the pipeline rather than from a second parse."""
+        links = {"http://www.w3.org/2000/01/rdf-schema#subClassOf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"}
+        known = {str(kind): {str(kind)} for kind in (GR.Treatment, GR.Condition, GR.BodyRegion)}
+        for q in self._kb_quads:
+            if q.predicate.value in links and q.object.value in known and isinstance(q.subject, ox.NamedNode):
+                known[q.object.value].add(q.subject.value)
+        return known
 
     def load(self, path: Path) -> Graph:
         """Read and check a case file; raises InputError naming the file and field."""
         graph = read_case(path)
-        check_case(graph, str(path), self.vocabulary)
+        check_case(graph, str(path), self.known_terms)
         return graph
 
     def decide_file(self, path: Path) -> CaseResult:
