@@ -202,11 +202,7 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
     store.extend(report)
     for name in queries.DECISION_STAGES:
         _run(store, name)
-    requests_of: dict[int, set[str]] = defaultdict(set)
-    for request, n in owner.items():
-        requests_of[n].add(request)
-    for n in graph_of:
-        stamp_inputs(store, None, digests[n], requests_of[n])
+    stamp_inputs(store, None, {request: digests[n] for request, n in owner.items() if n in graph_of})
     for n, decisions in _decisions_by_case(store, owner, chunk).items():
         if n in graph_of:
             records[n] = {"case": chunk[n].id, "decisions": decisions}

@@ -139,19 +139,22 @@ def input_hash(quads) -> str:
     return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def stamp_inputs(store: ox.Store, derived: Graph | None, digest: str, requests: set[str] | None = None) -> None:
-    """Record the input hash on each decision's activity (all of them, or those of `requests`)."""
+def stamp_inputs(store: ox.Store, derived: Graph | None, digest: str | dict[str, str]) -> None:
+    """Record the input hash on each decision's activity: one digest for every decision, or
+    a digest per request IRI (a batch, where each case has its own)."""
     from rdflib import Literal
 
-    activities = [q.subject for q in store.quads_for_pattern(
-        None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-        ox.NamedNode("http://www.w3.org/ns/prov#Activity"), DERIVED_GRAPH)]
-    for activity in activities:
-        if requests is not None and activity.value.split("/decision")[0] not in requests:
-            continue
-        store.add(ox.Quad(activity, INPUT_HASH, ox.Literal(digest), DERIVED_GRAPH))
-        if derived is not None:
-            derived.add((URIRef(activity.value), URIRef(INPUT_HASH.value), Literal(digest)))
+    quads = []
+    for activity in [q.subject for q in store.quads_for_pattern(
+            None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("http://www.w3.org/ns/prov#Activity"), DERIVED_GRAPH)]:
+        found = digest if isinstance(digest, str) else digest.get(activity.value.split("/decision")[0])
+        if found is not None:
+            quads.append(ox.Quad(activity, INPUT_HASH, ox.Literal(found), DERIVED_GRAPH))
+    store.extend(quads)
+    if derived is not None:
+        for quad in quads:
+            derived.add((URIRef(quad.subject.value), URIRef(INPUT_HASH.value), Literal(quad.object.value)))
 
 
 @lru_cache(maxsize=1)
