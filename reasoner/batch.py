@@ -120,7 +120,7 @@ _KB_QUADS: list = []
 
 def _init_worker(kb_ntriples: bytes) -> None:
     _KB_QUADS.clear()
-    _KB_QUADS.extend(ox.Quad(t.subject, t.predicate, t.object, KB)
+    _KB_QUADS.extend(ox.Quad(t.subject, t.predicate, t.object)  # the default graph: see decide_chunk
                      for t in ox.parse(kb_ntriples, format=ox.RdfFormat.N_TRIPLES))
 
 
@@ -144,109 +144,120 @@ def _parse(case: RawCase) -> list[ox.Triple]:
 
 def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
     """Decision records (or error records) for a chunk of cases, in order. With `explain`,
-    each record also carries its explanation triples as N-Quads in the case's graph."""
+    each record also carries its explanation triples as N-Quads in the case's graph.
+
+    The store keeps everything it derives: the knowledge base sits in the default graph,
+    each case first in a graph of its own (so input problems can be told apart by case),
+    then, once it has passed the input checks, in the default graph too, where every
+    pipeline query reads and inserts (SPARQL Update, no round trip through Python)."""
     input_shapes, requirement_shapes = _compiled()
     store = ox.Store()
     store.extend(_KB_QUADS)
     records: dict[int, dict] = {}
-    graph_of: dict[int, ox.NamedNode] = {}
+    triples_of: dict[int, list[ox.Triple]] = {}
+    case_iri: dict[int, str] = {}
     owner: dict[str, int] = {}
     deferred: list[int] = []  # cases whose IRIs clash with an earlier one go to a store of their own
-    digests: dict[int, str] = {}
     for n, case in enumerate(chunk):
         try:
             triples = _parse(case)
         except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError) as exc:
             records[n] = {"case": case.id, "error": f"not readable: {' '.join(str(exc).split())[:300]}"}
             continue
-        if not triples:
-            records[n] = {"case": case.id, "error": "no RDF statements"}
-            continue
-        if not any(t.predicate.value.endswith("#type") and t.object.value == GR + "Case" for t in triples):
-            records[n] = {"case": case.id, "error": "no gr:Case in it: not a case file"}
-            continue
-        if any(isinstance(t.subject, ox.BlankNode) and t.predicate.value.endswith("#type")
-               and t.object.value == GR + "TreatmentRequest" for t in triples):
-            records[n] = {"case": case.id, "error": "give every gr:TreatmentRequest an IRI (decisions are named after it)"}
-            continue
-        clash = next((t.object.value for t in triples if t.predicate.value == GR + "hasRequest"
-                      and t.object.value in owner), None)
-        if clash:
+        problem, iri, requests = _shape_of(triples)
+        if problem:
+            records[n] = {"case": case.id, "error": problem}
+        elif any(request in owner for request in requests):
             deferred.append(n)
-            continue
-        graph = ox.NamedNode(f"urn:guideline-reasoner:batch:{n}")
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        for t in triples:
-            if t.predicate.value == GR + "hasRequest":
-                owner[t.object.value] = n
-        graph_of[n] = graph
-        digests[n] = input_hash(triples)
+        else:
+            owner.update((request, n) for request in requests)
+            triples_of[n], case_iri[n] = triples, iri
+    store.extend([ox.Quad(t.subject, t.predicate, t.object, _graph(n)) for n, triples in triples_of.items()
+                  for t in triples])
     # input checks over every case graph at once: compiled case-input shapes, unknown terms
-    number_of = {graph.value: n for n, graph in graph_of.items()}
     for graph, problem in _input_problems(store, input_shapes):
-        n = number_of.get(graph)
-        if n is not None and n in graph_of:
+        n = int(graph.rsplit(":", 1)[1])
+        if n in triples_of:
             records[n] = {"case": chunk[n].id, "error": problem}
-            store.clear_graph(graph_of.pop(n))
+            del triples_of[n]
+    store.update("DROP NAMED")
+    store.extend([ox.Quad(t.subject, t.predicate, t.object) for triples in triples_of.values() for t in triples])
+    graphs = (DERIVED.value,) if explain else ()
     for name in queries.DERIVATION_STAGES:
-        _run(store, name)
-    violations = store.query(requirement_shapes, use_default_graph_as_union=True)
+        _run(store, name, graphs)
     report = []
-    for row in violations:
+    for row in store.query(requirement_shapes):
         result = ox.BlankNode()
-        report += [ox.Quad(result, ox.NamedNode(SH + "focusNode"), row["focus"], DERIVED),
-                   ox.Quad(result, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + "Violation"), DERIVED),
-                   ox.Quad(result, ox.NamedNode(SH + "resultMessage"), row["message"], DERIVED),
-                   ox.Quad(result, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                           ox.NamedNode(SH + "ValidationResult"), DERIVED)]
+        report += [ox.Quad(result, ox.NamedNode(SH + "focusNode"), row["focus"]),
+                   ox.Quad(result, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + "Violation")),
+                   ox.Quad(result, ox.NamedNode(SH + "resultMessage"), row["message"]),
+                   ox.Quad(result, RDF_TYPE, ox.NamedNode(SH + "ValidationResult"))]
     store.extend(report)
     for name in queries.DECISION_STAGES:
-        _run(store, name)
-    stamp_inputs(store, None, {request: digests[n] for request, n in owner.items() if n in graph_of})
-    for n, decisions in _decisions_by_case(store, owner, chunk).items():
-        if n in graph_of:
+        _run(store, name, graphs)
+    digests = {n: input_hash(triples) for n, triples in triples_of.items()}
+    stamp_inputs(store, None, {request: digests[n] for request, n in owner.items() if n in digests},
+                 graphs=(ox.DefaultGraph(),) + tuple(ox.NamedNode(g) for g in graphs))
+    for n, decisions in _decisions_by_case(store, owner).items():
+        if n in triples_of:
             records[n] = {"case": chunk[n].id, "decisions": decisions}
-    for n in graph_of:
+    for n in triples_of:
         records.setdefault(n, {"case": chunk[n].id, "decisions": []})
-    surgery = {row["case"].value for row in store.query(queries.query("output/surgery-found-necessary.rq").text,
-                                                         use_default_graph_as_union=True)}
+    surgery = {row["case"].value for row in store.query(queries.query("output/surgery-found-necessary.rq").text)}
     if surgery:  # rare: associated services follow a surgery found necessary; take the single-case path
-        for n, record in records.items():
-            if any(d["request"] in owner and owner[d["request"]] == n for d in record.get("decisions", [])) and \
-                    _case_iri(store, graph_of.get(n)) in surgery:
+        for n in triples_of:
+            if case_iri[n] in surgery:
                 records[n] = _single_case(chunk[n])
     if explain:
-        _attach_quads(store, records, owner, graph_of)
+        _attach_quads(store, records, owner, case_iri)
     if deferred:
         for n, record in zip(deferred, decide_chunk([chunk[n] for n in deferred], explain)):
             records[n] = record
     return [records[n] for n in range(len(chunk))]
 
 
-def _attach_quads(store: ox.Store, records: dict[int, dict], owner: dict[str, int], graph_of: dict) -> None:
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+HAS_REQUEST = GR + "hasRequest"
+
+
+def _graph(n: int) -> ox.NamedNode:
+    return ox.NamedNode(f"urn:guideline-reasoner:batch:{n}")
+
+
+def _shape_of(triples: list[ox.Triple]) -> tuple[str | None, str | None, list[str]]:
+    """(problem, case IRI, request IRIs) read off a parsed case in one pass."""
+    if not triples:
+        return "no RDF statements", None, []
+    iri, requests = None, []
+    for t in triples:
+        predicate = t.predicate.value
+        if predicate == RDF_TYPE.value:
+            kind = t.object.value
+            if kind == GR + "Case":
+                iri = t.subject.value
+            elif kind == GR + "TreatmentRequest" and isinstance(t.subject, ox.BlankNode):
+                return "give every gr:TreatmentRequest an IRI (decisions are named after it)", None, []
+        elif predicate == HAS_REQUEST:
+            requests.append(t.object.value)
+    if iri is None:
+        return "no gr:Case in it: not a case file", None, []
+    return None, iri, requests
+
+
+def _attach_quads(store: ox.Store, records: dict[int, dict], owner: dict[str, int], case_iri: dict[int, str]) -> None:
     """Explanation triples go to the case they are about: every derived node is named
     after its request (<request>/check/..., <request>/decision...)."""
     lines: dict[int, list[str]] = defaultdict(list)
-    names = {n: _case_iri(store, graph) for n, graph in graph_of.items()}
     for quad in store.quads_for_pattern(None, None, None, DERIVED):
         if not isinstance(quad.subject, ox.NamedNode):
             continue
         iri = quad.subject.value
         request = iri if iri in owner else iri.split("/check/")[0].split("/decision")[0]
         n = owner.get(request)
-        if n is not None and n in names and "decisions" in records.get(n, {}):
-            lines[n].append(f"{quad.subject} {quad.predicate} {quad.object} <{names[n]}> .")
+        if n is not None and n in case_iri and "decisions" in records.get(n, {}):
+            lines[n].append(f"{quad.subject} {quad.predicate} {quad.object} <{case_iri[n]}> .")
     for n, found in lines.items():
         records[n]["nquads"] = "\n".join(sorted(found)) + "\n"
-
-
-def _case_iri(store: ox.Store, graph) -> str | None:
-    if graph is None:
-        return None
-    for quad in store.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                                        ox.NamedNode(GR + "Case"), graph):
-        return quad.subject.value
-    return None
 
 
 def _single_case(case: RawCase) -> dict:
@@ -271,7 +282,7 @@ def _single_reasoner():
 def _per_graph(select: str) -> str:
     """The compiled shapes query evaluated inside each named graph, returning the graph too."""
     body = select[select.index("WHERE {") + len("WHERE {"): select.rindex("}")]
-    return f"SELECT ?g ?focus ?message WHERE {{ GRAPH ?g {{ {body} }} FILTER (?g != <{KB.value}>) }}"
+    return f"SELECT ?g ?focus ?message WHERE {{ GRAPH ?g {{ {body} }} }}"
 
 
 @lru_cache(maxsize=1)
@@ -282,9 +293,9 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?g ?subject ?property ?value WHERE {{
   VALUES (?property ?kind) {{ (gr:treatment gr:Treatment) (gr:hasDiagnosis gr:Condition) (gr:bodyPart gr:BodyRegion) }}
   GRAPH ?g {{ ?subject ?property ?value }}
-  FILTER (?g != <{KB.value}> && ?value != ?kind)
-  FILTER NOT EXISTS {{ GRAPH <{KB.value}> {{ ?value rdfs:subClassOf ?kind }} }}
-  FILTER NOT EXISTS {{ GRAPH <{KB.value}> {{ ?value a ?kind }} }}
+  FILTER (?value != ?kind)
+  FILTER NOT EXISTS {{ ?value rdfs:subClassOf ?kind }}   # the default graph holds the knowledge base only here
+  FILTER NOT EXISTS {{ ?value a ?kind }}
 }}"""
     return _per_graph(input_shapes), unknown
 
@@ -309,17 +320,21 @@ def _short(term) -> str:
     return term.value if hasattr(term, "value") else str(term)
 
 
-def _run(store: ox.Store, stage: str) -> None:
+def _run(store: ox.Store, stage: str, graphs: tuple[str, ...]) -> None:
     for query in queries.stage(stage):
-        triples = store.query(query.text, use_default_graph_as_union=True)
-        store.extend([ox.Quad(t.subject, t.predicate, t.object, DERIVED) for t in triples])
+        store.update(_insert(query, graphs))
 
 
-def _decisions_by_case(store: ox.Store, owner: dict[str, int], chunk: list[RawCase]) -> dict[int, list[dict]]:
+@lru_cache(maxsize=None)
+def _insert(query: queries.Query, graphs: tuple[str, ...]) -> str:
+    return query.as_insert(*graphs)
+
+
+def _decisions_by_case(store: ox.Store, owner: dict[str, int]) -> dict[int, list[dict]]:
     from reasoner.engine import CaseResult
     from reasoner.render import decision_records
 
-    result = CaseResult("", store, None, True)
+    result = CaseResult("", store, None, True, union=False)
     by_case: dict[int, list[dict]] = defaultdict(list)
     for record in decision_records(result):
         record.pop("case", None)

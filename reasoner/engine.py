@@ -39,10 +39,11 @@ class CaseResult:
     report: Graph
     conforms: bool
     explanation: Graph = field(default_factory=Graph)
+    union: bool = True  # queries see every graph; a batch store keeps all in the default graph
 
     def select(self, query: queries.Query) -> list[dict]:
         """Rows of a SELECT over every graph, as {variable: python value or None}."""
-        solutions = self.store.query(query.text, use_default_graph_as_union=True)
+        solutions = self.store.query(query.text, use_default_graph_as_union=self.union)
         names = [v.value for v in solutions.variables]
         return [{n: _to_python(row[n]) for n in names} for row in solutions]
 
@@ -139,18 +140,20 @@ def input_hash(quads) -> str:
     return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def stamp_inputs(store: ox.Store, derived: Graph | None, digest: str | dict[str, str]) -> None:
+def stamp_inputs(store: ox.Store, derived: Graph | None, digest: str | dict[str, str],
+                 graphs: tuple = (DERIVED_GRAPH,)) -> None:
     """Record the input hash on each decision's activity: one digest for every decision, or
-    a digest per request IRI (a batch, where each case has its own)."""
+    a digest per request IRI (a batch, where each case has its own). Activities are read
+    from the first of `graphs`; the hash goes into each of them."""
     from rdflib import Literal
 
     quads = []
     for activity in [q.subject for q in store.quads_for_pattern(
             None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-            ox.NamedNode("http://www.w3.org/ns/prov#Activity"), DERIVED_GRAPH)]:
+            ox.NamedNode("http://www.w3.org/ns/prov#Activity"), graphs[0])]:
         found = digest if isinstance(digest, str) else digest.get(activity.value.split("/decision")[0])
         if found is not None:
-            quads.append(ox.Quad(activity, INPUT_HASH, ox.Literal(found), DERIVED_GRAPH))
+            quads += [ox.Quad(activity, INPUT_HASH, ox.Literal(found), graph) for graph in graphs]
     store.extend(quads)
     if derived is not None:
         for quad in quads:

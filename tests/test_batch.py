@@ -35,6 +35,20 @@ def test_batch_decides_exactly_like_the_single_case_path(reasoner):
     assert differing == []
 
 
+def test_batch_explanation_triples_are_the_single_case_ones(reasoner):
+    """The batch keeps what it derives inside its store; each case's explanation must still
+    be exactly the single-case path's explanation triples about that case's requests."""
+    cases = sorted(LIBRARY.glob("*.ttl"))[::9] + [SEED]
+    records = list(decide_batch(cases, reasoner.kb.closure_ntriples, chunk_size=20, explain=True))
+    for case, record in zip(cases, records):
+        result = reasoner.decide_file(case)
+        requests = {d["request"] for d in record["decisions"]}
+        expected = {f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in result.explanation
+                    if str(s).split("/check/")[0].split("/decision")[0] in requests}
+        got = {line.rsplit(" ", 2)[0] for line in record["nquads"].splitlines()}
+        assert expected and got == expected, case.name
+
+
 def test_every_bad_input_yields_an_error_record(reasoner):
     bad = FIXTURES / "bad-input"
     records = list(decide_batch([bad], reasoner.kb.closure_ntriples))
