@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -90,8 +91,30 @@ def _file_case(path: Path) -> RawCase:
     return RawCase(str(path), data, fmt, path.resolve().as_uri())
 
 
+# One N-Quads statement: (subject predicate object) and the graph label, split by pattern
+# (IRIs cannot hold spaces or '>', literals are quoted with escapes). Each case's text is
+# parsed properly by its worker; a file with any line this does not match goes through
+# the full parser instead, which also gives the error message.
+_TERM = r'(?:<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)'
+_STATEMENT = re.compile(rf'\s*({_TERM}\s*<[^>]*>\s*{_TERM})\s*(<[^>]*>|_:\S+)?\s*\.\s*(?:#.*)?')
+
+
 def _nquads_cases(path: Path) -> Iterator[RawCase]:
     """One case per named graph; quads of a graph need not be contiguous."""
+    graphs: dict[str, list[str]] = defaultdict(list)
+    with open(path, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            match = _STATEMENT.fullmatch(line)
+            if match is None and line.strip() and not line.lstrip().startswith("#"):
+                yield from _nquads_cases_parsed(path)
+                return
+            if match is not None:
+                graphs[match.group(2) or "DEFAULT"].append(match.group(1) + " .")
+    for graph, statements in graphs.items():
+        yield RawCase(graph.strip("<>"), "\n".join(statements), "ntriples")
+
+
+def _nquads_cases_parsed(path: Path) -> Iterator[RawCase]:
     graphs: dict[str, list[str]] = defaultdict(list)
     try:
         for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS):

@@ -130,3 +130,31 @@ def test_killed_batch_resumes_and_every_case_gets_exactly_one_record(tmp_path):
     assert [r["case"] for r in records] == expected  # each exactly once, in input order
     assert all(("decisions" in r) != ("error" in r) for r in records)
     assert not partial.exists()
+
+
+def test_nquads_split_by_pattern_matches_the_full_parser(tmp_path):
+    """The fast N-Quads split (by line pattern) must give the cases the full parser gives,
+    with escapes, language tags, blank nodes, comments and graphs split across the file;
+    a line it cannot read sends the file to the full parser, which names the error."""
+    from reasoner.batch import _nquads_cases, _nquads_cases_parsed
+
+    text = ('<urn:a> <urn:p> "say \\"hi\\" > <urn:x> ." <urn:g1> .\n'
+            '# a comment line\n'
+            '_:b1 <urn:p> "chat"@fr-CA <urn:g2> . # trailing comment\n'
+            '<urn:a> <urn:q> "7"^^<http://www.w3.org/2001/XMLSchema#integer> <urn:g1> .\n'
+            '<urn:c> <urn:p> <urn:d> .\n'
+            '<urn:a> <urn:r> _:b2 <urn:g2> .\n')
+    good = tmp_path / "good.nq"
+    good.write_text(text)
+
+    def canonical(cases):
+        return [(c.id, sorted(str(t) for t in ox.parse(c.data, format=ox.RdfFormat.N_TRIPLES))) for c in cases]
+
+    fast = canonical(_nquads_cases(good))
+    assert fast == canonical(_nquads_cases_parsed(good))
+    assert [case for case, _ in fast] == ["urn:g1", "urn:g2", "DEFAULT"]
+    assert len(fast[0][1]) == 2 and len(fast[1][1]) == 2
+    bad = tmp_path / "bad.nq"
+    bad.write_text(text + "<urn:a> <urn:p> .\n")
+    [error] = list(_nquads_cases(bad))
+    assert error.format[0] == "error" and "not valid N-Quads" in error.format[1]
