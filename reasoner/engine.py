@@ -45,7 +45,7 @@ class CaseResult:
         """Rows of a SELECT over every graph, as {variable: python value or None}."""
         solutions = self.store.query(query.text, use_default_graph_as_union=self.union)
         names = [v.value for v in solutions.variables]
-        return [{n: _to_python(row[n]) for n in names} for row in solutions]
+        return [dict(zip(names, map(_to_python, row))) for row in solutions]
 
 
 class Reasoner:
@@ -165,16 +165,17 @@ def requirement_shapes() -> Graph:
     return Graph().parse(SHAPES_DIR / "requirements.ttl", format="turtle")
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_CONVERTERS = {**{_XSD + name: int for name in ("integer", "int", "long", "nonNegativeInteger")},
+               **{_XSD + name: float for name in ("decimal", "double", "float")},
+               _XSD + "boolean": lambda value: value == "true"}
+
+
 def _to_python(term):
+    """A SPARQL result term as a Python value: numbers and booleans typed, the rest text."""
     if term is None:
         return None
-    if isinstance(term, ox.Literal):
-        datatype = term.datatype.value
-        if datatype.endswith(("#integer", "#int", "#long", "#nonNegativeInteger")):
-            return int(term.value)
-        if datatype.endswith(("#decimal", "#double", "#float")):
-            return float(term.value)
-        if datatype.endswith("#boolean"):
-            return term.value == "true"
-        return term.value
+    if type(term) is ox.Literal:
+        convert = _CONVERTERS.get(term.datatype.value)
+        return convert(term.value) if convert else term.value
     return term.value

@@ -117,6 +117,16 @@ def _property_violations(shapes: Graph, prop, focus: str, names: _Names) -> list
     return out
 
 
+def _as_pattern(violated: str) -> str:
+    """A violation test as a graph pattern. A plain "nothing there" test becomes MINUS, an
+    anti-join Oxigraph runs once for all foci, where FILTER NOT EXISTS is evaluated per
+    focus (about three times slower on a thousand cases); MINUS is equivalent here since
+    its pattern always binds ?focus."""
+    if violated.startswith("NOT EXISTS {") and "FILTER" not in violated and violated.count("{") == 1:
+        return "MINUS" + violated[len("NOT EXISTS"):]
+    return f"FILTER ({violated})"
+
+
 def compile_shapes(shapes: Graph) -> str:
     """One SELECT ?focus ?shape ?message listing every violation of every node shape."""
     names = _Names()
@@ -133,7 +143,7 @@ def compile_shapes(shapes: Graph) -> str:
         for prop in sorted(shapes.objects(shape, SH.property), key=str):
             message = shapes.value(prop, SH.message) or shape_message or Literal("violation")
             for violated in _property_violations(shapes, prop, "?focus", names):
-                branches.append(f"{{ {head} FILTER ({violated}) BIND ({Literal(str(message)).n3()} AS ?message) }}")
+                branches.append(f"{{ {head} {_as_pattern(violated)} BIND ({Literal(str(message)).n3()} AS ?message) }}")
         alternatives = shapes.value(shape, SH["or"])
         if alternatives is not None:
             each = []
