@@ -17,7 +17,7 @@ import json
 import multiprocessing as mp
 import re
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -100,18 +100,29 @@ _STATEMENT = re.compile(rf'\s*({_TERM}\s*<[^>]*>\s*{_TERM})\s*(<[^>]*>|_:\S+)?\s
 
 
 def _nquads_cases(path: Path) -> Iterator[RawCase]:
-    """One case per named graph; quads of a graph need not be contiguous."""
-    graphs: dict[str, list[str]] = defaultdict(list)
+    """One case per named graph, streamed: a first pass finds the line where each graph
+    ends, the second yields each graph's case there, so only graphs still open are held
+    in memory (one, in a file grouped by graph) while quads of a graph need not be
+    contiguous."""
+    last: dict[str, int] = {}
     with open(path, encoding="utf-8", errors="replace") as lines:
-        for line in lines:
+        for number, line in enumerate(lines):
             match = _STATEMENT.fullmatch(line)
-            if match is None and line.strip() and not line.lstrip().startswith("#"):
+            if match is not None:
+                last[match.group(2) or "DEFAULT"] = number
+            elif line.strip() and not line.lstrip().startswith("#"):
                 yield from _nquads_cases_parsed(path)
                 return
-            if match is not None:
-                graphs[match.group(2) or "DEFAULT"].append(match.group(1) + " .")
-    for graph, statements in graphs.items():
-        yield RawCase(graph.strip("<>"), "\n".join(statements), "ntriples")
+    open_graphs: dict[str, list[str]] = defaultdict(list)
+    with open(path, encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines):
+            match = _STATEMENT.fullmatch(line)
+            if match is None:
+                continue
+            graph = match.group(2) or "DEFAULT"
+            open_graphs[graph].append(match.group(1) + " .")
+            if last[graph] == number:
+                yield RawCase(graph.strip("<>"), "\n".join(open_graphs.pop(graph)), "ntriples")
 
 
 def _nquads_cases_parsed(path: Path) -> Iterator[RawCase]:
@@ -397,7 +408,18 @@ def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_siz
                 progress(done)
         return
     with mp.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(kb_ntriples,)) as pool:
-        for records in pool.imap(work, chunks):
+        # at most two chunks per worker in flight (Pool.imap would read the whole input ahead)
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(work, (chunk,)))
+            while len(pending) >= 2 * jobs or (pending and pending[0].ready()):
+                records = pending.popleft().get()
+                yield from records
+                done += len(records)
+                if progress:
+                    progress(done)
+        while pending:
+            records = pending.popleft().get()
             yield from records
             done += len(records)
             if progress:
@@ -460,13 +482,25 @@ def resume_jsonl(partial: Path) -> set[str]:
     return done
 
 
-def finish_jsonl(partial: Path, target: Path, paths: list[Path]) -> None:
-    """Put the records of the partial file in input order and move it into place."""
-    records = {}
-    for line in partial.read_text(encoding="utf-8").splitlines():
-        records[json.loads(line)["case"]] = line
-    order = [case.id for case in read_inputs(paths)]
+def finish_jsonl(partial: Path, target: Path, paths: list[Path], resumed: bool) -> None:
+    """Move the partial file into place, in input order. A run that did not resume wrote
+    its records in input order already; after a resume, records are put in order by their
+    offsets in the partial file (no record is held in memory)."""
+    if not resumed:
+        partial.replace(target)
+        return
+    where: dict[str, tuple[int, int]] = {}
+    with open(partial, "rb") as records:
+        offset = 0
+        for line in records:
+            where[json.loads(line)["case"]] = (offset, len(line))
+            offset += len(line)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text("".join(f"{records[case]}\n" for case in order if case in records), encoding="utf-8")
+    with open(partial, "rb") as records, open(tmp, "wb") as out:
+        for case in read_inputs(paths):
+            if case.id in where:
+                start, length = where[case.id]
+                records.seek(start)
+                out.write(records.read(length))
     tmp.replace(target)
     partial.unlink()

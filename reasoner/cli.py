@@ -222,7 +222,7 @@ def _run_batch(args) -> int:
             for record in records:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 handle.flush()
-        batch.finish_jsonl(partial, target, args.cases)
+        batch.finish_jsonl(partial, target, args.cases, resumed=bool(done))
         print(f"\nguideline-reasoner: {summary.as_text()}", file=sys.stderr)
         return EXIT_OK
     records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
