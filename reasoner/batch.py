@@ -96,7 +96,7 @@ def _file_case(path: Path) -> RawCase:
 # parsed properly by its worker; a file with any line this does not match goes through
 # the full parser instead, which also gives the error message.
 _TERM = r'(?:<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)'
-_STATEMENT = re.compile(rf'\s*({_TERM}\s*<[^>]*>\s*{_TERM})\s*(<[^>]*>|_:\S+)?\s*\.\s*(?:#.*)?')
+_STATEMENT = re.compile(rf'\s*({_TERM}\s*<[^>]*>\s*{_TERM})\s*(<[^>]*>|_:\S+)?\s*\.\s*(?:#.*)?\s*')
 
 
 def _nquads_cases(path: Path) -> Iterator[RawCase]:
@@ -439,17 +439,20 @@ def summarise(records: Iterator[dict], summary: Summary) -> Iterator[dict]:
     summary.seconds = time.perf_counter() - start
 
 
+def format_record(record: dict, nquads: bool) -> str:
+    """One record as JSON lines text, or as N-Quads (errors as triples in an error graph)."""
+    if not nquads:
+        record.pop("nquads", None)
+        return json.dumps(record, ensure_ascii=False) + "\n"
+    if "error" in record:
+        message = json.dumps(record["case"] + ": " + record["error"])  # a valid N-Quads string literal
+        return f"<urn:guideline-reasoner:batch:error> <{GR}inputError> {message} <urn:guideline-reasoner:graph:errors> .\n"
+    return record.get("nquads", "")
+
+
 def write_records(records: Iterator[dict], out, nquads: bool) -> None:
-    """JSON lines (one record per case), or N-Quads with errors as triples in an error graph."""
     for record in records:
-        if not nquads:
-            record.pop("nquads", None)
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        elif "error" in record:
-            message = json.dumps(record["case"] + ": " + record["error"])  # a valid N-Quads string literal
-            out.write(f"<urn:guideline-reasoner:batch:error> <{GR}inputError> {message} <urn:guideline-reasoner:graph:errors> .\n")
-        else:
-            out.write(record.get("nquads", ""))
+        out.write(format_record(record, nquads))
 
 
 def progress_bar():
@@ -465,42 +468,65 @@ def progress_bar():
     return show
 
 
-def resume_jsonl(partial: Path) -> set[str]:
-    """Case ids already recorded in an interrupted run's partial output. A last line cut off
-    by the interruption is dropped, so that case is decided again."""
-    if not partial.exists():
-        return set()
-    kept, done = [], set()
-    for line in partial.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            break
-        kept.append(line)
-        done.add(record["case"])
-    partial.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-    return done
+class ResumableOutput:
+    """Batch output that survives being killed. Records go, as they come, to OUT.partial;
+    after each one, a line {"case": id, "end": byte offset} goes to OUT.partial.log. A
+    record counts as written only once its log line is complete, so a re-run cuts the
+    partial file back to the last logged offset, skips the logged cases, and appends.
+    At the end the partial file becomes OUT, in input order (reordered by offsets, never
+    held in memory, when the run resumed)."""
 
+    def __init__(self, target: Path):
+        self.target = target
+        self.partial = target.with_name(target.name + ".partial")
+        self.log = target.with_name(target.name + ".partial.log")
+        self.resumed = False
 
-def finish_jsonl(partial: Path, target: Path, paths: list[Path], resumed: bool) -> None:
-    """Move the partial file into place, in input order. A run that did not resume wrote
-    its records in input order already; after a resume, records are put in order by their
-    offsets in the partial file (no record is held in memory)."""
-    if not resumed:
-        partial.replace(target)
-        return
-    where: dict[str, tuple[int, int]] = {}
-    with open(partial, "rb") as records:
-        offset = 0
-        for line in records:
-            where[json.loads(line)["case"]] = (offset, len(line))
-            offset += len(line)
-    tmp = target.with_name(f".{target.name}.tmp")
-    with open(partial, "rb") as records, open(tmp, "wb") as out:
-        for case in read_inputs(paths):
-            if case.id in where:
-                start, length = where[case.id]
-                records.seek(start)
-                out.write(records.read(length))
-    tmp.replace(target)
-    partial.unlink()
+    def resume(self) -> set[str]:
+        entries = self._entries()
+        end = entries[-1][2] if entries else 0
+        if self.partial.exists():
+            with open(self.partial, "r+b") as partial:
+                partial.truncate(end)
+        self.log.write_text("".join(json.dumps({"case": case, "end": stop}) + "\n" for case, _, stop in entries),
+                            encoding="utf-8")
+        self.resumed = bool(entries)
+        return {case for case, _, _ in entries}
+
+    def _entries(self) -> list[tuple[str, int, int]]:
+        """(case, start, end) of each logged record; a line cut off by a kill ends the list."""
+        entries, start = [], 0
+        if self.log.exists():
+            for line in self.log.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                    case, end = entry["case"], int(entry["end"])
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                    break
+                entries.append((case, start, end))
+                start = end
+        return entries
+
+    def write_all(self, records: Iterator[dict], nquads: bool) -> None:
+        with open(self.partial, "ab") as out, open(self.log, "a", encoding="utf-8") as log:
+            for record in records:
+                out.write(format_record(record, nquads).encode("utf-8"))
+                out.flush()
+                log.write(json.dumps({"case": record["case"], "end": out.tell()}) + "\n")
+                log.flush()
+
+    def finish(self, paths: list[Path]) -> None:
+        if self.resumed:
+            where = {case: (start, end) for case, start, end in self._entries()}
+            tmp = self.target.with_name(f".{self.target.name}.tmp")
+            with open(self.partial, "rb") as records, open(tmp, "wb") as out:
+                for case in read_inputs(paths):
+                    if case.id in where:
+                        start, end = where.pop(case.id)
+                        records.seek(start)
+                        out.write(records.read(end - start))
+            tmp.replace(self.target)
+            self.partial.unlink()
+        else:
+            self.partial.replace(self.target)
+        self.log.unlink()

@@ -209,36 +209,21 @@ def _run_batch(args) -> int:
     nquads = bool(args.output and args.output.suffix.lower() == ".nq")
     summary = batch.Summary()
     kb = KnowledgeBase().closure_ntriples
-    if args.output is not None and not nquads:
-        # JSON lines are written as they come to OUT.partial, so an interrupted run resumes
-        target = args.output.resolve()
-        partial = target.with_name(target.name + ".partial")
-        done = batch.resume_jsonl(partial)
-        if done:
-            print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {partial.name}", file=sys.stderr)
-        records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
-                                                     progress=batch.progress_bar(), skip=done), summary)
-        with open(partial, "a", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                handle.flush()
-        batch.finish_jsonl(partial, target, args.cases, resumed=bool(done))
-        print(f"\nguideline-reasoner: {summary.as_text()}", file=sys.stderr)
-        return EXIT_OK
-    records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
-                                                 progress=batch.progress_bar(), explain=nquads), summary)
     if args.output is None:
+        records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
+                                                     progress=batch.progress_bar()), summary)
         batch.write_records(records, sys.stdout, nquads=False)
     else:
-        target = args.output.resolve()
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                batch.write_records(records, handle, nquads)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # records are written as they come to OUT.partial, so an interrupted run resumes
+        output = batch.ResumableOutput(args.output.resolve())
+        done = output.resume()
+        if done:
+            print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {output.partial.name}",
+                  file=sys.stderr)
+        output.write_all(batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1),
+                                                            chunk_size=args.chunk_size, progress=batch.progress_bar(),
+                                                            explain=nquads, skip=done), summary), nquads)
+        output.finish(args.cases)
     print(f"\nguideline-reasoner: {summary.as_text()}", file=sys.stderr)
     return EXIT_OK
 

@@ -105,34 +105,47 @@ def test_cli_batch_nquads_output_and_summary(tmp_path):
     assert len(decisions) == 3
 
 
-def test_killed_batch_resumes_and_every_case_gets_exactly_one_record(tmp_path):
+def _kill_half_way_and_resume(tmp_path, name: str) -> tuple[Path, subprocess.CompletedProcess]:
     import os
     import signal
     import time
 
-    out = tmp_path / "records.jsonl"
-    partial = tmp_path / "records.jsonl.partial"
+    out = tmp_path / name
+    log = tmp_path / f"{name}.partial.log"
     command = [sys.executable, "-m", "reasoner", "decide", "--batch", str(LIBRARY), "--chunk-size", "10", "-o", str(out)]
     first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not partial.exists() or partial.read_text().count("\n") < 30):
+    while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 30):
         time.sleep(0.1)
     os.killpg(first.pid, signal.SIGKILL)  # no clean-up: a crash or a power cut
     first.wait()
     assert not out.exists()
-    written_before = partial.read_text().count("\n")
-    expected = sorted(str(p) for p in LIBRARY.glob("*.ttl"))
-    assert 0 < written_before < len(expected)
+    written_before = log.read_text().count("\n")
+    assert 0 < written_before < len(list(LIBRARY.glob("*.ttl")))
     second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr
     assert "resuming" in second.stderr
+    assert not (tmp_path / f"{name}.partial").exists() and not log.exists()
+    return out, second
+
+
+def test_killed_batch_resumes_and_every_case_gets_exactly_one_record(tmp_path):
+    out, _ = _kill_half_way_and_resume(tmp_path, "records.jsonl")
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["case"] for r in records] == expected  # each exactly once, in input order
+    assert [r["case"] for r in records] == sorted(str(p) for p in LIBRARY.glob("*.ttl"))  # each once, in input order
     assert all(("decisions" in r) != ("error" in r) for r in records)
-    assert not partial.exists()
 
 
-def test_nquads_split_by_pattern_matches_the_full_parser(tmp_path):
+def test_killed_nquads_batch_resumes_to_the_uninterrupted_output(tmp_path):
+    resumed, _ = _kill_half_way_and_resume(tmp_path, "decisions.nq")
+    whole = tmp_path / "whole.nq"
+    run = subprocess.run([sys.executable, "-m", "reasoner", "decide", "--batch", str(LIBRARY), "-o", str(whole)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert resumed.read_bytes() == whole.read_bytes()  # nothing lost, nothing twice, same order
+
+
+def test_nquads_split_by_pattern_matches_the_full_parser(tmp_path, monkeypatch):
     """The fast N-Quads split (by line pattern) must give the cases the full parser gives,
     with escapes, language tags, blank nodes, comments and graphs split across the file;
     a line it cannot read sends the file to the full parser, which names the error."""
@@ -150,10 +163,12 @@ def test_nquads_split_by_pattern_matches_the_full_parser(tmp_path):
     def canonical(cases):
         return [(c.id, sorted(str(t) for t in ox.parse(c.data, format=ox.RdfFormat.N_TRIPLES))) for c in cases]
 
-    fast = canonical(_nquads_cases(good))
-    assert fast == canonical(_nquads_cases_parsed(good))
-    assert [case for case, _ in fast] == ["urn:g1", "urn:g2", "DEFAULT"]
-    assert len(fast[0][1]) == 2 and len(fast[1][1]) == 2
+    with monkeypatch.context() as patch:  # the pattern must read this file without the fallback
+        patch.setattr("reasoner.batch._nquads_cases_parsed", None)
+        fast = canonical(_nquads_cases(good))
+    assert sorted(fast) == sorted(canonical(_nquads_cases_parsed(good)))
+    assert [case for case, _ in fast] == ["urn:g1", "DEFAULT", "urn:g2"]  # each case where its last quad is
+    assert [len(triples) for _, triples in fast] == [2, 1, 2]
     bad = tmp_path / "bad.nq"
     bad.write_text(text + "<urn:a> <urn:p> .\n")
     [error] = list(_nquads_cases(bad))
