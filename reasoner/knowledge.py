@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import OWL, Graph, Literal, URIRef
+from rdflib import OWL, Graph
 
 from reasoner import catalog
 from reasoner.paths import CATALOG, KB_IRI
@@ -50,15 +50,25 @@ class KnowledgeBase:
 
     @cached_property
     def version(self) -> str:
-        value = self.graph.value(URIRef(self.root_iri), OWL.versionInfo)
-        return str(value) if isinstance(value, Literal) else "unversioned"
+        """owl:versionInfo of the root ontology, read from the closure (no Turtle parse)."""
+        import pyoxigraph as ox
+
+        for triple in ox.parse(self.closure_ntriples, format=ox.RdfFormat.N_TRIPLES):
+            if triple.subject == ox.NamedNode(self.root_iri) and triple.predicate.value == str(OWL.versionInfo) \
+                    and isinstance(triple.object, ox.Literal):
+                return triple.object.value
+        return "unversioned"
 
     @cached_property
     def digest(self) -> str:
-        h = hashlib.sha256()
-        for path in self.files:
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
+        """Hash of the catalog and of every file it maps: the import closure is a subset of
+        those files, so the key changes whenever the knowledge base can, and a warm start
+        needs no Turtle parse at all."""
+        h = hashlib.sha256(self.root_iri.encode())
+        h.update(self.catalog_path.read_bytes() if self.catalog_path.exists() else b"no catalog")
+        for iri, path in sorted(catalog.read_catalog(self.catalog_path).items()):
+            h.update(iri.encode())
+            h.update(path.read_bytes() if path.is_file() else b"missing")
         return h.hexdigest()[:16]
 
     @cached_property
