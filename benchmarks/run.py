@@ -12,6 +12,9 @@ same synthetic cases, in one run.
   (default 1,000: it takes minutes beyond that on this machine).
 - floor: a plain-Python loop over the same quads doing the visit arithmetic only; what no
   pipeline can beat.
+- phases: where the pipeline's time goes, as CPU seconds per 1,000 cases in one process
+  (input parse and checks, derivation, validation, decisions, output rows), on the first
+  1,000 cases (JSON key `phases_cpu_s_per_1000`).
 Each phase runs in a child process so its peak memory (RSS, including its workers) is its
 own. Cases are generated with a fixed seed, so runs repeat."""
 
@@ -98,7 +101,7 @@ def run_pipeline(path: str) -> tuple[float, float]:
     kb = KnowledgeBase().closure_ntriples
     start = time.perf_counter()
     with tempfile.TemporaryFile("w") as out:
-        batch.write_records(batch.decide_batch([Path(path)], kb, jobs=2, chunk_size=1000), out, nquads=False)
+        batch.write_records(batch.decide_batch([Path(path)], kb, jobs=2, chunk_size=batch.CHUNK), out, nquads=False)
     return time.perf_counter() - start, _peak_mb()
 
 
@@ -156,6 +159,22 @@ def run_floor(path: str) -> tuple[float, float]:
     return time.perf_counter() - start, _peak_mb()
 
 
+def run_phases(path: str, limit: int = 1000) -> dict:
+    """Where the pipeline's time goes: CPU seconds per phase per 1,000 cases, one process."""
+    from itertools import islice
+
+    from reasoner import batch
+    from reasoner.knowledge import KnowledgeBase
+
+    batch._init_worker(KnowledgeBase().closure_ntriples)
+    cases = list(islice(batch.read_inputs([Path(path)]), limit))
+    batch._compiled()
+    batch.PHASE_SECONDS.clear()
+    for start in range(0, len(cases), batch.CHUNK):
+        batch.decide_chunk(cases[start:start + batch.CHUNK])
+    return {phase: round(seconds * 1000 / len(cases), 3) for phase, seconds in batch.PHASE_SECONDS.items()}
+
+
 def _child(function, path: str, results) -> None:
     results.put(function(path))
 
@@ -191,7 +210,8 @@ def main() -> None:
             rows.append({"cases": n, "pipeline_s": round(pipeline_s, 3), "naive_s": naive_s and round(naive_s, 3),
                          "floor_s": round(floor_s, 4),
                          "speedup_vs_naive": round(naive_s / pipeline_s, 1) if naive_s else None,
-                         "peak_mb": round(pipeline_mb, 1)})
+                         "peak_mb": round(pipeline_mb, 1),
+                         "phases_cpu_s_per_1000": measure(run_phases, str(path))})
             if not args.json:
                 r = rows[-1]
                 speedup = "" if naive_s is None else f", {r['speedup_vs_naive']}x faster than naive"
@@ -199,6 +219,8 @@ def main() -> None:
                       f"naive {'skipped' if naive_s is None else f'{naive_s:.1f} s'}, floor {r['floor_s']:.3f} s"
                       f"{speedup}"
                       f", {r['pipeline_s'] / r['floor_s']:.0f}x the floor", flush=True)
+                print("         CPU s per 1,000 cases by phase (one process): "
+                      + ", ".join(f"{k} {v:.2f}" for k, v in r["phases_cpu_s_per_1000"].items()), flush=True)
     if args.json:
         print(json.dumps(rows[0] if len(rows) == 1 else rows, indent=2))
 

@@ -19,6 +19,7 @@ import re
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -176,6 +177,18 @@ def _parse(case: RawCase) -> list[ox.Triple]:
     return list(ox.parse(case.data, format=RDF_FORMATS[case.format], base_iri=case.base))
 
 
+PHASE_SECONDS: Counter = Counter()  # CPU seconds per phase in this process, for benchmarks/run.py
+
+
+@contextmanager
+def _phase(name: str):
+    start = time.process_time()
+    try:
+        yield
+    finally:
+        PHASE_SECONDS[name] += time.process_time() - start
+
+
 def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
     """Decision records (or error records) for a chunk of cases, in order. With `explain`,
     each record also carries its explanation triples as N-Quads in the case's graph.
@@ -184,70 +197,99 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
     each case first in a graph of its own (so input problems can be told apart by case),
     then, once it has passed the input checks, in the default graph too, where every
     pipeline query reads and inserts (SPARQL Update, no round trip through Python)."""
-    input_shapes, requirement_shapes = _compiled()
     store = ox.Store()
     store.extend(_KB_QUADS)
-    records: dict[int, dict] = {}
-    triples_of: dict[int, list[ox.Triple]] = {}
-    case_iri: dict[int, str] = {}
-    owner: dict[str, int] = {}
-    deferred: list[int] = []  # cases whose IRIs clash with an earlier one go to a store of their own
+    with _phase("input"):
+        cases = _read_chunk(chunk)
+        _check_inputs(store, cases, chunk)
+    graphs = (DERIVED.value,) if explain else ()
+    with _phase("derivation"):
+        for name in queries.DERIVATION_STAGES:
+            _run(store, name, graphs)
+    with _phase("validation"):
+        _validate(store)
+    with _phase("decisions"):
+        for name in queries.DECISION_STAGES:
+            _run(store, name, graphs)
+        digests = {n: input_hash(triples) for n, triples in cases.triples.items()}
+        stamp_inputs(store, None, {request: digests[n] for request, n in cases.owner.items() if n in digests},
+                     graphs=(ox.DefaultGraph(),) + tuple(ox.NamedNode(g) for g in graphs))
+    with _phase("output"):
+        records = cases.records
+        for n, decisions in _decisions_by_case(store, cases.owner).items():
+            if n in cases.triples:
+                records[n] = {"case": chunk[n].id, "decisions": decisions}
+        for n in cases.triples:
+            records.setdefault(n, {"case": chunk[n].id, "decisions": []})
+        surgery = {row["case"].value for row in store.query(queries.query("output/surgery-found-necessary.rq").text)}
+        if surgery:  # rare: associated services follow a surgery found necessary; take the single-case path
+            for n in cases.triples:
+                if cases.iri[n] in surgery:
+                    records[n] = _single_case(chunk[n])
+        if explain:
+            _attach_quads(store, records, cases.owner, cases.iri)
+    if cases.deferred:
+        for n, record in zip(cases.deferred, decide_chunk([chunk[n] for n in cases.deferred], explain)):
+            records[n] = record
+    return [records[n] for n in range(len(chunk))]
+
+
+@dataclass
+class _Chunk:
+    """A chunk's cases by position: parsed triples and case IRI of those still in play,
+    the owner of each request IRI, records decided already (errors), and the cases whose
+    request IRIs clash with an earlier case's (decided apart, in a store of their own)."""
+
+    triples: dict[int, list] = field(default_factory=dict)
+    iri: dict[int, str] = field(default_factory=dict)
+    owner: dict[str, int] = field(default_factory=dict)
+    records: dict[int, dict] = field(default_factory=dict)
+    deferred: list[int] = field(default_factory=list)
+
+
+def _read_chunk(chunk: list[RawCase]) -> _Chunk:
+    cases = _Chunk()
     for n, case in enumerate(chunk):
         try:
             triples = _parse(case)
         except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError) as exc:
-            records[n] = {"case": case.id, "error": f"not readable: {' '.join(str(exc).split())[:300]}"}
+            cases.records[n] = {"case": case.id, "error": f"not readable: {' '.join(str(exc).split())[:300]}"}
             continue
         problem, iri, requests = _shape_of(triples)
         if problem:
-            records[n] = {"case": case.id, "error": problem}
-        elif any(request in owner for request in requests):
-            deferred.append(n)
+            cases.records[n] = {"case": case.id, "error": problem}
+        elif any(request in cases.owner for request in requests):
+            cases.deferred.append(n)
         else:
-            owner.update((request, n) for request in requests)
-            triples_of[n], case_iri[n] = triples, iri
-    store.extend([ox.Quad(t.subject, t.predicate, t.object, _graph(n)) for n, triples in triples_of.items()
-                  for t in triples])
-    # input checks over every case graph at once: compiled case-input shapes, unknown terms
-    for graph, problem in _input_problems(store, input_shapes):
+            cases.owner.update((request, n) for request in requests)
+            cases.triples[n], cases.iri[n] = triples, iri
+    return cases
+
+
+def _check_inputs(store: ox.Store, cases: _Chunk, chunk: list[RawCase]) -> None:
+    """Input checks over every case graph at once (compiled case-input shapes, unknown
+    terms); the cases that pass go into the default graph."""
+    store.extend([ox.Quad(t.subject, t.predicate, t.object, graph) for n, triples in cases.triples.items()
+                  for graph in (_graph(n),) for t in triples])
+    for graph, problem in _input_problems(store, _compiled()[0]):
         n = int(graph.rsplit(":", 1)[1])
-        if n in triples_of:
-            records[n] = {"case": chunk[n].id, "error": problem}
-            del triples_of[n]
+        if n in cases.triples:
+            cases.records[n] = {"case": chunk[n].id, "error": problem}
+            del cases.triples[n]
     store.update("DROP NAMED")
-    store.extend([ox.Quad(t.subject, t.predicate, t.object) for triples in triples_of.values() for t in triples])
-    graphs = (DERIVED.value,) if explain else ()
-    for name in queries.DERIVATION_STAGES:
-        _run(store, name, graphs)
+    store.extend([ox.Quad(t.subject, t.predicate, t.object) for triples in cases.triples.values() for t in triples])
+
+
+def _validate(store: ox.Store) -> None:
+    """The requirement shapes, compiled to SPARQL, as sh:ValidationResult nodes in the store."""
     report = []
-    for row in store.query(requirement_shapes):
+    for row in store.query(_compiled()[1]):
         result = ox.BlankNode()
         report += [ox.Quad(result, ox.NamedNode(SH + "focusNode"), row["focus"]),
                    ox.Quad(result, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + "Violation")),
                    ox.Quad(result, ox.NamedNode(SH + "resultMessage"), row["message"]),
                    ox.Quad(result, RDF_TYPE, ox.NamedNode(SH + "ValidationResult"))]
     store.extend(report)
-    for name in queries.DECISION_STAGES:
-        _run(store, name, graphs)
-    digests = {n: input_hash(triples) for n, triples in triples_of.items()}
-    stamp_inputs(store, None, {request: digests[n] for request, n in owner.items() if n in digests},
-                 graphs=(ox.DefaultGraph(),) + tuple(ox.NamedNode(g) for g in graphs))
-    for n, decisions in _decisions_by_case(store, owner).items():
-        if n in triples_of:
-            records[n] = {"case": chunk[n].id, "decisions": decisions}
-    for n in triples_of:
-        records.setdefault(n, {"case": chunk[n].id, "decisions": []})
-    surgery = {row["case"].value for row in store.query(queries.query("output/surgery-found-necessary.rq").text)}
-    if surgery:  # rare: associated services follow a surgery found necessary; take the single-case path
-        for n in triples_of:
-            if case_iri[n] in surgery:
-                records[n] = _single_case(chunk[n])
-    if explain:
-        _attach_quads(store, records, owner, case_iri)
-    if deferred:
-        for n, record in zip(deferred, decide_chunk([chunk[n] for n in deferred], explain)):
-            records[n] = record
-    return [records[n] for n in range(len(chunk))]
 
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
