@@ -40,7 +40,7 @@ from reasoner.namespaces import GR, KB  # noqa: E402
 
 BASE = "https://w3id.org/guideline-reasoner/case-library/"
 # Requirements a "fails" case can break, in the order the cases are named.
-FAIL_ORDER = ("within-visit-limit", "within-statutory-visit-cap", "within-duration-limit",
+FAIL_ORDER = ("within-visit-limit", "within-statutory-visit-cap", "within-duration-limit", "duration-stated",
               "compound-ingredients-recommended", "conservative-care-failed", "first-line-treatment-failed",
               "adjunct-to-active-treatment", "not-maintenance-care", "functional-improvement-documented",
               "body-part-not-excluded", "treatment-recommended", "body-part-specified")
@@ -211,6 +211,8 @@ class Library:
             spec.episodes.append({"treatment": rec.treatment, "visits": rec.max, "outcome": "ObjectiveFunctionalImprovement"})
         elif requirement == "within-duration-limit":
             spec.duration_weeks = rec.max_use + 1
+        elif requirement == "duration-stated":
+            spec.duration_weeks = None
         elif requirement == "compound-ingredients-recommended":
             spec.ingredients.append(rec.excluded[0])
         elif requirement == "conservative-care-failed":

@@ -76,7 +76,7 @@ def test_output_is_byte_identical_and_names_its_input_and_knowledge(tmp_path):
     first, second = run(seed), run(seed)
     assert first == second
     records = json.loads(first)["decisions"]
-    assert {r["kb_version"] for r in records} == {"2026-11-27"}
+    assert {r["kb_version"] for r in records} == {"2026-11-28"}
     (digest,) = {r["input_hash"] for r in records}
     assert digest.startswith("sha256:") and len(digest) == 71
     assert {r["input_hash"] for r in json.loads(run(ROOT / "examples" / "seed-case.jsonld"))["decisions"]} == {digest}

@@ -158,7 +158,7 @@ def test_evaluate_on_the_development_letters(tmp_path):
     # the targets of the letters issue, as regression guards (figures in the README)
     assert data["physical_medicine"]["coverage"] >= 0.90
     assert data["physical_medicine"]["balanced_accuracy"] >= 0.80
-    assert data["balanced_accuracy"] > 0.5  # better than always-Upheld
+    assert data["balanced_accuracy"] >= 0.70  # measured 0.78; always-Upheld would be 0.5
     from reasoner.letters.evaluation import as_markdown, as_text
 
     assert as_markdown(data).startswith("# Agreement with IMR reviewers")

@@ -11,6 +11,7 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     # associated surgical services and peri-operative care first: their names contain others
     (r"assistant (?:surgeon|PA)|PA assist|surgical assistant|assistant PA", "SurgicalAssistant"),
     (r"pre-?op(?:erative)?\.? (?:EKG|ECG)|EKG|ECG", "Electrocardiogram"),
+    (r"PT/PTT|\bPTT\b|\bINR\b|coagulation (?:studies|panel|profile|tests?)|prothrombin", "CoagulationStudies"),
     (r"pre-?op(?:erative)?|medical clearance|chest x-?ray|\b(?:CBC|BMP|CMP|PT/PTT|UA|urinalysis|chem panel)\b", "PreoperativeTesting"),
     (r"cold therapy|cryotherapy|vascutherm|game ready|polar care", "ContinuousFlowCryotherapy"),
     (r"(?:arc|ultra|abduction)\s*sling|\bsling\b", "PostoperativeSling"),
@@ -150,6 +151,7 @@ CONDITIONS: tuple[tuple[str, str], ...] = (
     (r"(?:cervical|neck) (?:muscle )?(?:sprain|strain)|(?:sprain|strain) of the (?:cervical|neck)", "CervicalSprainStrain"),
     (r"cervicalgia|neck pain|cervical spondylosis", "Cervicalgia"),
     (r"shoulder (?:sprain|strain)", "ShoulderSprainStrain"),
+    (r"full[- ]thickness (?:rotator cuff|supraspinatus|infraspinatus|cuff) tear|full[- ]thickness tear of the (?:\w+ )?(?:rotator cuff|supraspinatus|infraspinatus)|complete (?:rotator cuff|supraspinatus) (?:tear|rupture)", "FullThicknessRotatorCuffTear"),
     (r"rotator cuff|impingement|supraspinatus", "RotatorCuffSyndrome"),
     (r"lateral epicondyl\w+|tennis elbow", "LateralEpicondylitis"),
     (r"knee (?:sprain|strain)", "KneeSprainStrain"),
@@ -184,6 +186,16 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                                    "stomach upset", "GI upset", "anticoagulant"),
     "Insomnia": ("insomnia", "difficulty sleeping", "sleep disturbance"),
     "Homebound": ("homebound", "bedbound", "bed-bound"),
+    "BleedingRisk": ("anticoagulant", "anticoagulants", "anticoagulation", "warfarin", "Coumadin", "Eliquis", "Xarelto",
+                     "blood thinner", "blood thinners", "bleeding disorder", "coagulopathy", "hemophilia",
+                     "von Willebrand", "liver disease", "cirrhosis"),
+    "CardiacRiskFactor": ("coronary artery disease", "heart disease", "heart failure", "cardiac history",
+                          "myocardial infarction", "heart attack", "arrhythmia", "atrial fibrillation", "stroke",
+                          "diabetes", "diabetic", "hypertension", "high blood pressure"),
+    # on examination only; "reported weakness" is a complaint
+    "RotatorCuffWeakness": ("positive drop arm", "drop arm sign", "4/5 in abduction", "4/5 in external rotation",
+                            "weakness in abduction", "weakness of abduction", "abduction weakness",
+                            "external rotation weakness", "rotator cuff weakness"),
     "DrugTestingAndCURESDocumented": ("CURES", "consistent urine drug screen", "urine drug screen was consistent"),
 }
 
