@@ -19,7 +19,7 @@ import re
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -33,8 +33,9 @@ from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
 CHUNK = 500
 GR = "https://w3id.org/guideline-reasoner/ontology#"
 SH = "http://www.w3.org/ns/shacl#"
-KB = ox.NamedNode("urn:guideline-reasoner:graph:kb")
 DERIVED = ox.NamedNode("urn:guideline-reasoner:graph:derived")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+HAS_REQUEST = GR + "hasRequest"
 FORMATS = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "json", ".json": "json"}
 RDF_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
 
@@ -292,10 +293,6 @@ def _validate(store: ox.Store) -> None:
     store.extend(report)
 
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-HAS_REQUEST = GR + "hasRequest"
-
-
 def _graph(n: int) -> ox.NamedNode:
     return ox.NamedNode(f"urn:guideline-reasoner:batch:{n}")
 
@@ -440,32 +437,31 @@ def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_siz
     chunks = _chunks((case for case in read_inputs(paths) if case.id not in skip), chunk_size)
     work = partial(decide_chunk, explain=explain)
     done = 0
-    if jobs <= 1:
-        _init_worker(kb_ntriples)
-        for chunk in chunks:
-            for record in work(chunk):
-                yield record
-            done += len(chunk)
-            if progress:
-                progress(done)
-        return
-    with mp.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(kb_ntriples,)) as pool:
-        # at most two chunks per worker in flight (Pool.imap would read the whole input ahead)
-        pending: deque = deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(work, (chunk,)))
-            while len(pending) >= 2 * jobs or (pending and pending[0].ready()):
-                records = pending.popleft().get()
-                yield from records
-                done += len(records)
-                if progress:
-                    progress(done)
-        while pending:
-            records = pending.popleft().get()
+    with ExitStack() as stack:
+        if jobs <= 1:
+            _init_worker(kb_ntriples)
+            results = map(work, chunks)
+        else:
+            pool = stack.enter_context(mp.get_context("fork").Pool(jobs, initializer=_init_worker,
+                                                                   initargs=(kb_ntriples,)))
+            results = _in_order(pool, work, chunks, in_flight=2 * jobs)
+        for records in results:
             yield from records
             done += len(records)
             if progress:
                 progress(done)
+
+
+def _in_order(pool, work, chunks: Iterator[list[RawCase]], in_flight: int) -> Iterator[list[dict]]:
+    """Each chunk's records, in input order, with at most `in_flight` chunks handed to the
+    pool at a time (Pool.imap would read the whole input ahead into memory)."""
+    pending: deque = deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(work, (chunk,)))
+        while len(pending) >= in_flight or (pending and pending[0].ready()):
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def summarise(records: Iterator[dict], summary: Summary) -> Iterator[dict]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from itertools import count
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
 from reasoner.namespaces import SH

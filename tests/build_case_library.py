@@ -29,14 +29,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib import RDF, RDFS, Graph
 
 HERE = Path(__file__).resolve().parent
 LIBRARY = HERE / "case-library"
 sys.path.insert(0, str(HERE.parent))
 
 from reasoner.knowledge import KnowledgeBase  # noqa: E402
-from reasoner.namespaces import GR, KB  # noqa: E402
+from reasoner.namespaces import GR  # noqa: E402
 
 BASE = "https://w3id.org/guideline-reasoner/case-library/"
 # Requirements a "fails" case can break, in the order the cases are named.

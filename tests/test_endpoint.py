@@ -16,7 +16,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
 from conftest import FIXTURES, ROOT
 from reasoner.namespaces import GR

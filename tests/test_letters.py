@@ -19,7 +19,7 @@ from rdflib.compare import isomorphic
 from conftest import FIXTURES, ROOT, decisions_by_request
 from reasoner.letters.importer import import_letter
 from reasoner.letters.reading import LetterError
-from reasoner.letters.sections import normalise, split_letter
+from reasoner.letters.sections import normalise
 from reasoner.letters.summary import read_summary
 
 SHARED = ROOT.parent / "shared"

@@ -12,7 +12,7 @@ import pytest
 from rdflib import RDF, Graph
 
 from conftest import FIXTURES, OUTPUT, ROOT
-from reasoner.namespaces import GR, SH
+from reasoner.namespaces import SH
 
 SEED = ROOT / "examples" / "seed-case.ttl"
 MIXED = FIXTURES / "decisions" / "chiropractic-first-trial.ttl"  # one necessary, one over the trial

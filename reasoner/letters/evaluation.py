@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDFS, URIRef
+from rdflib import RDFS
 
 from reasoner.letters.importer import import_letter
 from reasoner.letters.reading import LetterError
