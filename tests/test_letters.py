@@ -100,6 +100,22 @@ def test_negated_findings_and_outcome_statements():
     assert [(e.visits, e.outcome) for e in missing.episodes] == [(12, "OutcomeNotDocumented")]
 
 
+def test_summary_facts_for_the_new_rules():
+    """Phrasings the importer must read: "Treatments to date include" (plural) as history,
+    a full-thickness cuff tear as its own diagnosis, and weakness, cardiac risk, bleeding
+    risk and return-to-work findings on examination or in the history."""
+    facts = read_summary(
+        "The injured worker sustained an industrial injury on 10-29-2016. Diagnoses include right shoulder "
+        "full thickness rotator cuff tear. Treatments to date include physical therapy and ibuprofen. "
+        "Strength was 4/5 in abduction with a positive drop arm test. She has hypertension and takes warfarin. "
+        "She reached maximum medical improvement after a failed return to work.", None)
+    assert {"FullThicknessRotatorCuffTear", "RotatorCuffSyndrome"} <= set(facts.diagnoses)
+    assert {"PhysicalTherapy", "NSAID"} <= {e.treatment for e in facts.episodes}
+    assert {"RotatorCuffWeakness", "CardiacRiskFactor", "BleedingRisk", "ReturnToWorkInQuestion"} <= set(facts.findings)
+    denied = read_summary("The injured worker denies hypertension or heart disease and takes no anticoagulant.", None)
+    assert not {"CardiacRiskFactor", "BleedingRisk"} & set(denied.findings)
+
+
 def test_rationales_are_never_read_as_facts(tmp_path):
     original = (DEV / "CM17-0010364.txt").read_text()
     # replace every rationale with one that states the opposite facts

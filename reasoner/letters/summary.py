@@ -174,7 +174,7 @@ def _history(summary: str) -> list[Episode]:
                 if treatment and (treatment not in episodes or (episodes[treatment].visits or 0) < visits):
                     episodes[treatment] = Episode(treatment, visits)
     for sentence in sentences:  # "Treatment to date has included ..." without counts
-        if re.search(r"treatment (?:to date|has included|included)|has been treated with|current medications|"
+        if re.search(r"treatments? (?:to date|has included|have included|included)|has been treated with|current medications|"
                      r"(?:has|had) (?:tried|failed|undergone)|medications (?:include|included)", sentence, re.I):
             failed = bool(FAILED.search(sentence))
             for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS + FIRST_LINE_WORDS:
