@@ -31,8 +31,8 @@ def decision_records(result: CaseResult) -> list[dict]:
             "observed": row["observed"],
             "limit": row["limit"],
             "recommendation": row["recommendation"],
-            "citation": row["citation"] or None,
-            "message": row["message"] or None,
+            "citation": _sorted_join(row["citation"], "; "),
+            "message": _sorted_join(row["message"], " "),
             "label": row["requirementLabel"],
             "hint": row["hint"] if row["statusId"] == "not-met" else None,
         })
@@ -56,6 +56,11 @@ def decision_records(result: CaseResult) -> list[dict]:
             "reasons": reasons.get(row["request"], []),
         })
     return records
+
+
+def _sorted_join(value: str | None, separator: str) -> str | None:
+    """A GROUP_CONCAT (' | '-separated) in a fixed order: engines concatenate in any order."""
+    return separator.join(sorted(value.split(" | "))) if value else None
 
 
 def as_json(results: list[CaseResult]) -> str:
