@@ -321,7 +321,6 @@ def _catalog(path: Path) -> Path:
 
 
 def run_import_letter(args) -> int:
-
     from reasoner.letters.importer import import_letter
     from reasoner.letters.reading import LetterError
     from reasoner.render import bind_prefixes

@@ -12,7 +12,7 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"assistant (?:surgeon|PA)|PA assist|surgical assistant|assistant PA", "SurgicalAssistant"),
     (r"pre-?op(?:erative)?\.? (?:EKG|ECG)|EKG|ECG", "Electrocardiogram"),
     (r"PT/PTT|\bPTT\b|\bINR\b|coagulation (?:studies|panel|profile|tests?)|prothrombin", "CoagulationStudies"),
-    (r"pre-?op(?:erative)?|medical clearance|chest x-?ray|\b(?:CBC|BMP|CMP|PT/PTT|UA|urinalysis|chem panel)\b", "PreoperativeTesting"),
+    (r"pre-?op(?:erative)?|medical clearance|chest x-?ray|\b(?:CBC|BMP|CMP|UA|urinalysis|chem panel)\b", "PreoperativeTesting"),
     (r"cold therapy|cryotherapy|vascutherm|game ready|polar care", "ContinuousFlowCryotherapy"),
     (r"(?:arc|ultra|abduction)\s*sling|\bsling\b", "PostoperativeSling"),
     (r"post[- ]?op(?:erative)? (?:physical therapy|PT)", "PhysicalTherapy"),
