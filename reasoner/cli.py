@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("directory", type=Path, metavar="DIR")
     ev.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     ev.add_argument("-o", "--output", type=Path, help="write the report here")
+    ev.add_argument("--split", type=Path, metavar="SPLIT.json",
+                    help="also report the tune and check halves listed in this file "
+                         "(tests/fixtures/letters/dev-split.json for the development letters)")
 
     kb = commands.add_parser(
         "kb", help="what the knowledge base holds: recommendations by grade and guideline",
@@ -352,10 +355,22 @@ def run_evaluate(args) -> int:
 
     if not args.directory.is_dir():
         raise InputError(str(args.directory), "not a folder of letters")
-    data = evaluation.report(evaluation.evaluate(args.directory, Reasoner(), progress=evaluation.progress_bar))
+    split = _read_split(args.split) if args.split else None
+    data = evaluation.report(evaluation.evaluate(args.directory, Reasoner(), progress=evaluation.progress_bar), split)
     render = {"json": evaluation.as_json, "markdown": evaluation.as_markdown, "text": evaluation.as_text}[args.format]
     emit(render(data), args.output)
     return EXIT_OK
+
+
+def _read_split(path: Path) -> dict[str, str]:
+    from reasoner.letters import evaluation
+
+    try:
+        return evaluation.load_split(path)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the split file: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError):
+        raise InputError(str(path), "not a split file: JSON with 'tune' and 'check' lists of letter ids") from None
 
 
 def run_kb(args) -> int:

@@ -34,7 +34,7 @@ def labels():
 
 def test_every_disputed_item_is_found_with_its_label():
     expected = labels()
-    assert sum(len(case["items"]) for case in expected) == 164
+    assert sum(len(case["items"]) for case in expected) == 287  # 129 letters, as the fidelity issue counts them
     missing = []
     for case in expected:
         imported = import_letter(DEV / f"{case['case']}.txt")
@@ -52,7 +52,10 @@ def test_category_and_quantity_for_95_percent_of_items(reasoner):
 
     rows = [line.split("\t") for line in (FIXTURES / "letters" / "dev-items.expected.tsv").read_text().splitlines()
             if line and not line.startswith("#")]
+    # Read by a person for the first 64 letters (164 items); the 65 letters added later are not in it yet.
     assert len(rows) == 164
+    first = {row[0] for row in rows}
+    assert sum(len(case["items"]) for case in labels() if case["case"] in first) == 164
     by_letter: dict[str, list] = {}
     for letter, category, quantity, _ in rows:
         by_letter.setdefault(letter, []).append((category, None if quantity == "-" else int(quantity)))
@@ -161,24 +164,50 @@ def test_unreadable_letters_are_reported_and_the_rest_go_on(tmp_path, reasoner):
     assert data["per_item"][0]["predicted"] == "Overturned"  # chiropractic after documented gains
 
 
+SPLIT = FIXTURES / "letters" / "dev-split.json"
+
+
+def test_the_tune_check_split_is_the_seeded_one_and_covers_every_letter():
+    """The split is drawn once by scripts/split-dev-letters; the committed file must be what
+    the seeded script gives, so nobody re-draws it to suit a change."""
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("split_dev_letters", str(ROOT / "scripts" / "split-dev-letters"))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    first = {line.split("\t")[0] for line in module.FIRST_64.read_text().splitlines() if line and not line.startswith("#")}
+    committed = json.loads(SPLIT.read_text())
+    assert module.split(labels(), first, committed["seed"]) == {"tune": committed["tune"], "check": committed["check"]}
+    assert set(committed["tune"]) | set(committed["check"]) == {case["case"] for case in labels()}
+    assert not set(committed["tune"]) & set(committed["check"])
+
+
 def test_evaluate_on_the_development_letters(tmp_path):
     out = tmp_path / "evaluation.json"
-    run = subprocess.run([sys.executable, "-m", "reasoner", "evaluate", str(DEV), "--format", "json", "-o", str(out)],
+    run = subprocess.run([sys.executable, "-m", "reasoner", "evaluate", str(DEV), "--split", str(SPLIT),
+                          "--format", "json", "-o", str(out)],
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert run.returncode == 0, run.stderr
     data = json.loads(out.read_text())
     keys = {"items", "covered", "coverage", "balanced_accuracy", "upheld_recall", "overturned_recall", "reason_agreement"}
     assert keys <= set(data) and keys <= set(data["physical_medicine"])
-    assert data["items"] == 164 and data["skipped"] == []
+    assert data["items"] == 287 and data["skipped"] == []
     assert data["covered"] == sum(1 for r in data["per_item"] if r["outcome"] != "no-applicable-guideline")
-    # the targets of the letters issue, as regression guards (figures in the README)
-    assert data["physical_medicine"]["coverage"] >= 0.90
-    assert data["physical_medicine"]["balanced_accuracy"] >= 0.80
-    assert data["balanced_accuracy"] >= 0.70  # measured 0.78; always-Upheld would be 0.5
+    halves = data["halves"]
+    assert halves["tune"]["items"] + halves["check"]["items"] == data["items"]
+    assert {r["half"] for r in data["per_item"]} == {"tune", "check"}
+    # Regression guards on the check half only (the tune half may be read item by item, so a
+    # rise there means nothing), each a little below what it measured (README figures).
+    check = halves["check"]
+    assert check["coverage"] >= 0.90  # measured 0.93
+    assert check["balanced_accuracy"] >= 0.70  # measured 0.75; always-Upheld would be 0.5
+    assert check["physical_medicine"]["balanced_accuracy"] >= 0.80  # measured 0.91 (31 items)
     from reasoner.letters.evaluation import as_markdown, as_text
 
     assert as_markdown(data).startswith("# Agreement with IMR reviewers")
     assert f"items              {data['items']}" in as_text(data)
+    assert f"check balanced_accuracy {check['balanced_accuracy']:.2f}" in as_text(data)
 
 
 def test_import_letter_cli_writes_case_and_labels_apart(tmp_path):

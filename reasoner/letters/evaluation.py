@@ -2,7 +2,9 @@
 with the reviewers. Agreement is measured on covered items only (an item no
 recommendation applies to counts against coverage, never as a guess), per class (Upheld
 recall, Overturned recall, balanced accuracy) because nine in ten items are Upheld, and
-on reasons (the reviewer's cited section is among ours)."""
+on reasons (the reviewer's cited section is among ours). Given a split file (tune and check
+letter lists, drawn once by scripts/split-dev-letters), each half is reported too: the
+check half is the measure of whether a change generalises."""
 
 from __future__ import annotations
 
@@ -154,9 +156,24 @@ def _ratio(n: int, d: int) -> float | None:
     return round(n / d, 4) if d else None
 
 
-def report(evaluation: Evaluation) -> dict:
-    data = metrics(evaluation.results)
-    data["physical_medicine"] = metrics([r for r in evaluation.results if r.physical_medicine])
+def load_split(path: Path) -> dict[str, str]:
+    """Letter id → half ("tune" or "check") from a split file."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return {letter: half for half in ("tune", "check") for letter in document[half]}
+
+
+def _with_physical_medicine(results: list[ItemResult]) -> dict:
+    data = metrics(results)
+    data["physical_medicine"] = metrics([r for r in results if r.physical_medicine])
+    return data
+
+
+def report(evaluation: Evaluation, split: dict[str, str] | None = None) -> dict:
+    data = _with_physical_medicine(evaluation.results)
+    half_of = {r.letter: (split or {}).get(Path(r.letter).stem) for r in evaluation.results}
+    if split is not None:
+        data["halves"] = {half: _with_physical_medicine([r for r in evaluation.results if half_of[r.letter] == half])
+                          for half in ("tune", "check")}
     data["letters"] = evaluation.letters
     data["skipped"] = [{"file": f, "reason": why} for f, why in evaluation.skipped]
     data["per_item"] = [{
@@ -164,6 +181,7 @@ def report(evaluation: Evaluation) -> dict:
         "quantity": r.quantity, "outcome": r.outcome,
         "predicted": r.predicted, "reviewer": r.reviewer, "reviewer_guideline": r.reviewer_guideline,
         "reasons": r.reasons, "citations": r.citations, "reason_agrees": r.reason_agrees,
+        **({"half": half_of[r.letter]} if split is not None else {}),
     } for r in evaluation.results]
     return data
 
@@ -172,12 +190,18 @@ def as_json(data: dict) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+FIGURES = ("items", "covered", "coverage", "balanced_accuracy", "upheld_recall", "overturned_recall", "reason_agreement")
+
+
+def _show(x) -> str:
+    return "n/a" if x is None else (f"{x:.2f}" if isinstance(x, float) else str(x))
+
+
 def _figures(data: dict) -> list[tuple[str, str]]:
-    def show(x):
-        return "n/a" if x is None else (f"{x:.2f}" if isinstance(x, float) else str(x))
-    rows = []
-    for key in ("items", "covered", "coverage", "balanced_accuracy", "upheld_recall", "overturned_recall", "reason_agreement"):
-        rows.append((key, f"{show(data[key])} (physical medicine: {show(data['physical_medicine'][key])})"))
+    rows = [(key, f"{_show(data[key])} (physical medicine: {_show(data['physical_medicine'][key])})") for key in FIGURES]
+    for half, figures in data.get("halves", {}).items():
+        rows += [(f"{half} {key}", f"{_show(figures[key])} (physical medicine: {_show(figures['physical_medicine'][key])})")
+                 for key in FIGURES]
     return rows
 
 
