@@ -33,3 +33,15 @@ def glob_nonempty(folder: Path, pattern: str) -> list[Path]:
     found = sorted(folder.glob(pattern))
     assert found, f"no fixtures match {folder}/{pattern}"
     return found
+
+
+def assert_decision_explains_itself(record: dict) -> None:
+    """A decision's outcome follows from its reasons: not medically necessary names at least
+    one unmet requirement (a "not recommended" speaks through its status or exclusion check,
+    so the evidence search sequence can set it aside); medically necessary has none unmet."""
+    unmet = [r for r in record["reasons"] if r["status"] == "not-met"]
+    if record["outcome"] == "not-medically-necessary":
+        assert unmet, f"{record['request']}: not medically necessary, but every reason is met"
+        assert record["evidence_tier"], record["request"]
+    elif record["outcome"] == "medically-necessary":
+        assert not unmet, f"{record['request']}: medically necessary, with unmet {unmet}"

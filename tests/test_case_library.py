@@ -12,7 +12,7 @@ import pytest
 from rdflib import URIRef
 
 from build_case_library import LIBRARY, build
-from conftest import OUTPUT, decisions_by_request, glob_nonempty, local_name
+from conftest import OUTPUT, assert_decision_explains_itself, decisions_by_request, glob_nonempty, local_name
 from reasoner.namespaces import GR, KB
 
 CASES = glob_nonempty(LIBRARY, "*.ttl")
@@ -33,6 +33,7 @@ def test_library_case(reasoner, case):
     target = KB[expected["recommendation"]]
     applicable = (request, GR.applicableRecommendation, target) in result.explanation
     decision = decisions_by_request(result)["request"]
+    assert_decision_explains_itself(decision)
     for reason in decision["reasons"]:
         SEEN["reasons"].append((local_name(reason["recommendation"]), reason["requirement"], reason["status"]))
     SEEN["applicable" if applicable else "not-applicable"].append(expected["recommendation"])

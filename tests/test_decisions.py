@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import FIXTURES, ROOT, decisions_by_request, glob_nonempty, local_name
+from conftest import FIXTURES, ROOT, assert_decision_explains_itself, decisions_by_request, glob_nonempty, local_name
 
 DECISIONS = FIXTURES / "decisions"
 CASES = [(p, p.with_name(p.stem + ".expected.json")) for p in glob_nonempty(DECISIONS, "*.ttl")]
@@ -21,6 +21,7 @@ def test_decisions_match_the_guideline(reasoner, case, expected_file):
     assert sorted(actual) == sorted(expected), "requests decided differ from those expected"
     for request, want in expected.items():
         got = actual[request]
+        assert_decision_explains_itself(got)
         assert got["outcome"] == want["outcome"], request
         assert got["imr_outcome"] == want["imr_outcome"], request
         reasons = sorted([r["requirement"], r["status"], r["observed"], r["limit"],

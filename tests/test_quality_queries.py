@@ -36,6 +36,7 @@ def test_wiring_queries_catch_each_defect():
     assert ("requirement-wiring-violation", KB + "NoNumbers", GR + "maxVisits") in flat
     assert ("requirement-wiring-violation", KB + "NowhereExcluded", GR + "requires") in flat
     assert ("requirement-wiring-violation", KB + "RequiresNothing", GR + "requires") in flat
+    assert ("requirement-wiring-violation", KB + "ExcludedNowhere", GR + "appliesToBodyRegion") in flat
     assert ("requirement-wiring-violation", GR + "Unshaped", GR + "checkClass") in flat
     assert ("iri-clash-violation", KB + "Clash", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type") in flat
 
