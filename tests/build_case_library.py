@@ -42,7 +42,8 @@ BASE = "https://w3id.org/guideline-reasoner/case-library/"
 # Requirements a "fails" case can break, in the order the cases are named.
 FAIL_ORDER = ("within-visit-limit", "within-statutory-visit-cap", "within-duration-limit", "duration-stated",
               "compound-ingredients-recommended", "conservative-care-failed", "first-line-treatment-failed",
-              "adjunct-to-active-treatment", "not-maintenance-care", "functional-improvement-documented",
+              "adjunct-to-active-treatment", "in-cognitive-behavioural-program", "not-maintenance-care",
+              "functional-improvement-documented",
               "body-part-not-excluded", "treatment-recommended", "body-part-specified")
 FINDING_REQUIREMENTS = "finding"
 DEFAULT_REGIONS = ("LowBack", "Knee", "Shoulder", "Wrist", "Elbow", "Hip", "CervicalSpine", "AnkleAndFoot", "Head")
@@ -195,6 +196,8 @@ class Library:
         for first in rec.first_line:
             spec.episodes.append({"treatment": first, "response": "Ineffective"})
         spec.episodes.append({"treatment": "HomeExerciseProgram", "ongoing": True})
+        if "in-cognitive-behavioural-program" in rec.requires:
+            spec.episodes.append({"treatment": "PsychologicalTreatment", "ongoing": True})
         if rec.phase == "Continuation":
             spec.episodes.append({"treatment": rec.treatment, "visits": 0, "outcome": "ObjectiveFunctionalImprovement"})
         limit = rec.trial or rec.max
@@ -219,7 +222,7 @@ class Library:
             spec.conservative_weeks = rec.min_cc - 1
         elif requirement == "first-line-treatment-failed":
             spec.episodes = [e for e in spec.episodes if e.get("response") != "Ineffective"]
-        elif requirement == "adjunct-to-active-treatment":
+        elif requirement in ("adjunct-to-active-treatment", "in-cognitive-behavioural-program"):
             spec.episodes = [e for e in spec.episodes if not e.get("ongoing")]
         elif requirement == "not-maintenance-care":
             spec.purpose = "MaintenanceCare"
