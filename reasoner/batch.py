@@ -18,11 +18,12 @@ import multiprocessing as mp
 import re
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -419,8 +420,8 @@ def _decisions_by_case(store: ox.Store, owner: dict[str, int]) -> dict[int, list
 
 # --- driver ---------------------------------------------------------------------------
 
-def _chunks(cases: Iterator[RawCase], size: int) -> Iterator[list[RawCase]]:
-    chunk: list[RawCase] = []
+def _chunks(cases: Iterator, size: int) -> Iterator[list]:
+    chunk: list = []
     for case in cases:
         chunk.append(case)
         if len(chunk) >= size:
@@ -431,11 +432,21 @@ def _chunks(cases: Iterator[RawCase], size: int) -> Iterator[list[RawCase]]:
 
 
 def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_size: int = CHUNK,
-                 progress=None, explain: bool = False, skip: set[str] = frozenset()) -> Iterator[dict]:
-    """Records in input order, leaving out the cases in `skip` (already decided by an
-    interrupted run). `progress(done)` is called after each chunk."""
-    chunks = _chunks((case for case in read_inputs(paths) if case.id not in skip), chunk_size)
-    work = partial(decide_chunk, explain=explain)
+                 progress=None, explain: bool = False) -> Iterator[dict]:
+    """Records in input order. `progress(done)` is called after each chunk."""
+    return (record for _, record in decide_numbered(paths, kb_ntriples, jobs, chunk_size, progress, explain))
+
+
+def decide_numbered(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_size: int = CHUNK,
+                    progress=None, explain: bool = False,
+                    skip: Container[tuple[int, str]] = frozenset()) -> Iterator[tuple[int, dict]]:
+    """(position, record) in input order, the position being the case's place in the input
+    stream, leaving out the (position, case id) pairs in `skip` (decided by an interrupted
+    run). Ids alone would not do: the same folder given twice, or two N-Quads files using
+    one graph name, repeat them."""
+    numbered = ((n, case) for n, case in enumerate(read_inputs(paths)) if (n, case.id) not in skip)
+    chunks = _chunks(numbered, chunk_size)
+    work = partial(_decide_numbered_chunk, explain=explain)
     done = 0
     with ExitStack() as stack:
         if jobs <= 1:
@@ -452,7 +463,12 @@ def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_siz
                 progress(done)
 
 
-def _in_order(pool, work, chunks: Iterator[list[RawCase]], in_flight: int) -> Iterator[list[dict]]:
+def _decide_numbered_chunk(chunk: list[tuple[int, RawCase]], explain: bool) -> list[tuple[int, dict]]:
+    positions, cases = zip(*chunk)
+    return list(zip(positions, decide_chunk(list(cases), explain)))
+
+
+def _in_order(pool, work, chunks: Iterator[list], in_flight: int) -> Iterator[list]:
     """Each chunk's records, in input order, with at most `in_flight` chunks handed to the
     pool at a time (Pool.imap would read the whole input ahead into memory)."""
     pending: deque = deque()
@@ -464,16 +480,17 @@ def _in_order(pool, work, chunks: Iterator[list[RawCase]], in_flight: int) -> It
         yield pending.popleft().get()
 
 
-def summarise(records: Iterator[dict], summary: Summary) -> Iterator[dict]:
+def summarise(numbered: Iterator[tuple[int, dict]], summary: Summary) -> Iterator[tuple[int, dict]]:
+    """The (position, record) pairs, counted into `summary` as they pass."""
     start = time.perf_counter()
-    for record in records:
+    for position, record in numbered:
         summary.cases += 1
         if "error" in record:
             summary.errors += 1
         for decision in record.get("decisions", []):
             summary.requests += 1
             summary.outcomes[decision["outcome"]] += 1
-        yield record
+        yield position, record
     summary.seconds = time.perf_counter() - start
 
 
@@ -506,13 +523,23 @@ def progress_bar():
     return show
 
 
+class _Logged(NamedTuple):
+    position: int   # the case's place in the input stream
+    case: str
+    start: int      # its record's bytes in OUT.partial
+    end: int
+
+
 class ResumableOutput:
     """Batch output that survives being killed. Records go, as they come, to OUT.partial;
-    after each one, a line {"case": id, "end": byte offset} goes to OUT.partial.log. A
-    record counts as written only once its log line is complete, so a re-run cuts the
-    partial file back to the last logged offset, skips the logged cases, and appends.
-    At the end the partial file becomes OUT, in input order (reordered by offsets, never
-    held in memory, when the run resumed)."""
+    after each one, a line {"position": n, "case": id, "end": byte offset} goes to
+    OUT.partial.log, n being the case's place in the input stream: ids repeat (the same
+    folder given twice, two N-Quads files using one graph name) and each such case has a
+    record of its own. A record counts as written only once its log line is complete, so
+    a re-run cuts the partial file back to the last logged offset, skips the logged
+    positions that still hold the logged case, and appends. At the end the partial file
+    becomes OUT, in input order (reordered by offsets, never held in memory, when the run
+    resumed)."""
 
     def __init__(self, target: Path):
         self.target = target
@@ -520,51 +547,57 @@ class ResumableOutput:
         self.log = target.with_name(target.name + ".partial.log")
         self.resumed = False
 
-    def resume(self) -> set[str]:
+    def resume(self) -> set[tuple[int, str]]:
+        """The (position, case id) pairs already written."""
         entries = self._entries()
-        end = entries[-1][2] if entries else 0
+        end = entries[-1].end if entries else 0
         if self.partial.exists():
             with open(self.partial, "r+b") as partial:
                 partial.truncate(end)
-        self.log.write_text("".join(json.dumps({"case": case, "end": stop}) + "\n" for case, _, stop in entries),
+        self.log.write_text("".join(_log_line(entry.position, entry.case, entry.end) for entry in entries),
                             encoding="utf-8")
         self.resumed = bool(entries)
-        return {case for case, _, _ in entries}
+        return {(entry.position, entry.case) for entry in entries}
 
-    def _entries(self) -> list[tuple[str, int, int]]:
-        """(case, start, end) of each logged record; a line cut off by a kill ends the list."""
+    def _entries(self) -> list[_Logged]:
+        """Each logged record; a line cut off by a kill (or of another form) ends the list."""
         entries, start = [], 0
         if self.log.exists():
             for line in self.log.read_text(encoding="utf-8").splitlines():
                 try:
                     entry = json.loads(line)
-                    case, end = entry["case"], int(entry["end"])
+                    position, case, end = int(entry["position"]), str(entry["case"]), int(entry["end"])
                 except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                     break
-                entries.append((case, start, end))
+                entries.append(_Logged(position, case, start, end))
                 start = end
         return entries
 
-    def write_all(self, records: Iterator[dict], nquads: bool) -> None:
+    def write_all(self, numbered: Iterator[tuple[int, dict]], nquads: bool) -> None:
         with open(self.partial, "ab") as out, open(self.log, "a", encoding="utf-8") as log:
-            for record in records:
+            for position, record in numbered:
                 out.write(format_record(record, nquads).encode("utf-8"))
                 out.flush()
-                log.write(json.dumps({"case": record["case"], "end": out.tell()}) + "\n")
+                log.write(_log_line(position, record["case"], out.tell()))
                 log.flush()
 
     def finish(self, paths: list[Path]) -> None:
         if self.resumed:
-            where = {case: (start, end) for case, start, end in self._entries()}
+            where = {(entry.position, entry.case): (entry.start, entry.end) for entry in self._entries()}
             tmp = self.target.with_name(f".{self.target.name}.tmp")
             with open(self.partial, "rb") as records, open(tmp, "wb") as out:
-                for case in read_inputs(paths):
-                    if case.id in where:
-                        start, end = where.pop(case.id)
-                        records.seek(start)
-                        out.write(records.read(end - start))
+                for position, case in enumerate(read_inputs(paths)):
+                    span = where.get((position, case.id))
+                    if span:  # a position whose case changed since it was logged is decided again
+                        records.seek(span[0])
+                        out.write(records.read(span[1] - span[0]))
             tmp.replace(self.target)
             self.partial.unlink()
         else:
             self.partial.replace(self.target)
         self.log.unlink()
+
+
+def _log_line(position: int, case: str, end: int) -> str:
+    # "end" last: a line cut anywhere loses its closing brace, so it never parses
+    return json.dumps({"position": position, "case": case, "end": end}) + "\n"

@@ -210,9 +210,9 @@ def _run_batch(args) -> int:
     summary = batch.Summary()
     kb = KnowledgeBase().closure_ntriples
     if args.output is None:
-        records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
-                                                     progress=batch.progress_bar()), summary)
-        batch.write_records(records, sys.stdout, nquads=False)
+        numbered = batch.summarise(batch.decide_numbered(args.cases, kb, jobs=max(args.jobs, 1),
+                                                         chunk_size=args.chunk_size, progress=batch.progress_bar()), summary)
+        batch.write_records((record for _, record in numbered), sys.stdout, nquads=False)
     else:
         # records are written as they come to OUT.partial, so an interrupted run resumes
         output = batch.ResumableOutput(args.output.resolve())
@@ -220,7 +220,7 @@ def _run_batch(args) -> int:
         if done:
             print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {output.partial.name}",
                   file=sys.stderr)
-        output.write_all(batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1),
+        output.write_all(batch.summarise(batch.decide_numbered(args.cases, kb, jobs=max(args.jobs, 1),
                                                             chunk_size=args.chunk_size, progress=batch.progress_bar(),
                                                             explain=nquads, skip=done), summary), nquads)
         output.finish(args.cases)
