@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import re
 import time
 from collections import Counter, defaultdict, deque
@@ -22,6 +23,7 @@ from collections.abc import Container, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import takewhile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -531,31 +533,48 @@ class _Logged(NamedTuple):
 
 
 class ResumableOutput:
-    """Batch output that survives being killed. Records go, as they come, to OUT.partial;
-    after each one, a line {"position": n, "case": id, "end": byte offset} goes to
-    OUT.partial.log, n being the case's place in the input stream: ids repeat (the same
+    """Batch output that survives being killed, at any moment. Records go, as they come, to
+    OUT.partial; after each one, a line {"position": n, "case": id, "end": byte offset} goes
+    to OUT.partial.log, n being the case's place in the input stream: ids repeat (the same
     folder given twice, two N-Quads files using one graph name) and each such case has a
-    record of its own. A record counts as written only once its log line is complete, so
-    a re-run cuts the partial file back to the last logged offset, skips the logged
-    positions that still hold the logged case, and appends. At the end the partial file
-    becomes OUT, in input order (reordered by offsets, never held in memory, when the run
-    resumed)."""
+    record of its own. A record counts as written only once its log line is complete and
+    its bytes are in the partial file, so a re-run cuts the partial file back to the last
+    such offset, skips the logged positions that still hold the logged case, and appends.
+
+    Finishing is one step. The file that is to become OUT (the partial file, or, when the run
+    resumed, .OUT.tmp: the records in input order, reordered by offsets, never held in
+    memory) is synced to disk, then a last log line {"finished": its name} is; only after
+    that is anything renamed or removed. A re-run that finds that line just completes the
+    rename and the clean-up and decides nothing, so a kill while finishing never costs OUT
+    a record (a log outliving its partial file used to make the next run empty OUT)."""
 
     def __init__(self, target: Path):
         self.target = target
         self.partial = target.with_name(target.name + ".partial")
         self.log = target.with_name(target.name + ".partial.log")
+        self.ordered = target.with_name(f".{target.name}.tmp")
         self.resumed = False
+
+    def finished_earlier(self) -> bool:
+        """Complete the finish of a run killed after its "finished" line; True if there was one."""
+        ready = self._finished()
+        if ready is None or not (ready.exists() or self.target.exists()):
+            return False  # no such line, or one whose output is gone: resume from the records
+        self._put_in_place(ready)
+        return True
 
     def resume(self) -> set[tuple[int, str]]:
         """The (position, case id) pairs already written."""
-        entries = self._entries()
-        end = entries[-1].end if entries else 0
+        size = self.partial.stat().st_size if self.partial.exists() else 0
+        entries = list(takewhile(lambda entry: entry.end <= size, self._entries()))
         if self.partial.exists():
             with open(self.partial, "r+b") as partial:
-                partial.truncate(end)
-        self.log.write_text("".join(_log_line(entry.position, entry.case, entry.end) for entry in entries),
-                            encoding="utf-8")
+                partial.truncate(entries[-1].end if entries else 0)
+        # rewritten whole (dropping a line cut off by a kill) in one rename, so a kill here loses nothing
+        rewritten = self.log.with_name(self.log.name + ".tmp")
+        rewritten.write_text("".join(_log_line(entry.position, entry.case, entry.end) for entry in entries),
+                             encoding="utf-8")
+        rewritten.replace(self.log)
         self.resumed = bool(entries)
         return {(entry.position, entry.case) for entry in entries}
 
@@ -573,6 +592,15 @@ class ResumableOutput:
                 start = end
         return entries
 
+    def _finished(self) -> Path | None:
+        """The file the log's "finished" line names, if its last line is one."""
+        lines = self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
+        try:
+            name = json.loads(lines[-1])["finished"]
+        except (IndexError, json.JSONDecodeError, KeyError, TypeError):
+            return None
+        return {self.partial.name: self.partial, self.ordered.name: self.ordered}.get(name) if isinstance(name, str) else None
+
     def write_all(self, numbered: Iterator[tuple[int, dict]], nquads: bool) -> None:
         with open(self.partial, "ab") as out, open(self.log, "a", encoding="utf-8") as log:
             for position, record in numbered:
@@ -582,20 +610,36 @@ class ResumableOutput:
                 log.flush()
 
     def finish(self, paths: list[Path]) -> None:
+        ready = self.ordered if self.resumed else self.partial
         if self.resumed:
-            where = {(entry.position, entry.case): (entry.start, entry.end) for entry in self._entries()}
-            tmp = self.target.with_name(f".{self.target.name}.tmp")
-            with open(self.partial, "rb") as records, open(tmp, "wb") as out:
-                for position, case in enumerate(read_inputs(paths)):
-                    span = where.get((position, case.id))
-                    if span:  # a position whose case changed since it was logged is decided again
-                        records.seek(span[0])
-                        out.write(records.read(span[1] - span[0]))
-            tmp.replace(self.target)
-            self.partial.unlink()
-        else:
-            self.partial.replace(self.target)
-        self.log.unlink()
+            self._write_in_input_order(paths)
+        _sync(ready)  # on disk before the line that says so, or a power cut could leave the line alone
+        with open(self.log, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"finished": ready.name}) + "\n")
+            log.flush()
+            os.fsync(log.fileno())
+        self._put_in_place(ready)
+
+    def _write_in_input_order(self, paths: list[Path]) -> None:
+        where = {(entry.position, entry.case): (entry.start, entry.end) for entry in self._entries()}
+        with open(self.partial, "rb") as records, open(self.ordered, "wb") as out:
+            for position, case in enumerate(read_inputs(paths)):
+                span = where.get((position, case.id))
+                if span:  # a position whose case changed since it was logged was decided again
+                    records.seek(span[0])
+                    out.write(records.read(span[1] - span[0]))
+
+    def _put_in_place(self, ready: Path) -> None:
+        """After the "finished" line: each step may be repeated by a re-run; the log goes last."""
+        if ready.exists():
+            ready.replace(self.target)
+        for leftover in (self.partial, self.ordered, self.log):
+            leftover.unlink(missing_ok=True)
+
+
+def _sync(path: Path) -> None:
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
 
 
 def _log_line(position: int, case: str, end: int) -> str:

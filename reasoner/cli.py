@@ -216,6 +216,10 @@ def _run_batch(args) -> int:
     else:
         # records are written as they come to OUT.partial, so an interrupted run resumes
         output = batch.ResumableOutput(args.output.resolve())
+        if output.finished_earlier():
+            print(f"guideline-reasoner: {args.output} was already complete (the run that wrote it was stopped "
+                  "while tidying up, now done); nothing decided", file=sys.stderr)
+            return EXIT_OK
         done = output.resume()
         if done:
             print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {output.partial.name}",

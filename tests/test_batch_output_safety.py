@@ -1,9 +1,13 @@
-"""Batch `-o` output that nothing thins: inputs whose case ids repeat, killed and resumed.
-Real processes, killed with SIGKILL."""
+"""Batch `-o` output that nothing empties or thins: a kill at any step of putting OUT in
+place (a plain and a resumed run), and inputs whose case ids repeat, killed and resumed.
+Real processes; every kill is a SIGKILL, sent by strace at a chosen system call where the
+moment matters."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +15,85 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import ROOT
-from test_batch import LIBRARY, _kill_half_way_and_resume
+from conftest import FIXTURES, ROOT, glob_nonempty
+from test_batch import LIBRARY, SEED, _kill_half_way_and_resume
+
+SMALL = (SEED, *glob_nonempty(FIXTURES / "decisions", "*.ttl")[:7])  # 8 cases, 3 chunks: quick runs
+# the calls that rename, remove, cut or make durable a file: each one a moment to be killed at
+FILE_CALLS = ("rename", "renameat", "renameat2", "unlink", "unlinkat", "ftruncate", "fsync", "fdatasync")
+
+
+def batch(inputs, out: Path) -> list[str]:
+    return [sys.executable, "-m", "reasoner", "decide", "--batch", *map(str, inputs), "--chunk-size", "3", "-o", str(out)]
 
 
 def run(command: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def beside(out: Path) -> list[Path]:
+    """OUT and every file a batch run keeps beside it (README: OUT.partial, its log, the lock),
+    with the temporary files renamed into place (strace -P matches a rename by its source)."""
+    return [out, out.with_name(f".{out.name}.tmp"),
+            *(out.with_name(out.name + suffix) for suffix in (".partial", ".partial.log", ".partial.log.tmp", ".lock"))]
+
+
+def strace(files: list[Path], calls: tuple[str, ...], trace: Path, kill_at: tuple[str, int] | None = None) -> list[str]:
+    """strace watching `calls` on `files` only, into `trace`; with kill_at=(call, n) the n-th
+    such call (counted per call) kills the process before the call is made."""
+    if shutil.which("strace") is None:
+        pytest.fail("strace is not installed (scripts/test installs Debian's strace)")
+    command = ["strace", "-qq", "-o", str(trace), "-e", "trace=" + ",".join(calls)]
+    for file in files:
+        command += ["-P", str(file)]
+    if kill_at:
+        command += ["-e", f"inject={kill_at[0]}:signal=KILL:when={kill_at[1]}"]
+    return command
+
+
+def calls_made(trace: Path) -> list[tuple[str, int]]:
+    """(call, n) for each call in an strace log: the n-th time that call was made."""
+    seen: dict[str, int] = {}
+    points = []
+    for line in trace.read_text().splitlines():
+        call = line.split("(", 1)[0]
+        if call in FILE_CALLS:
+            seen[call] = seen.get(call, 0) + 1
+            points.append((call, seen[call]))
+    return points
+
+
+@pytest.mark.parametrize("name, half_way", [("records.jsonl", False), ("decisions.nq", True)],
+                         ids=["plain run", "resumed run"])
+def test_a_kill_at_any_step_leaves_the_output_whole(tmp_path, name, half_way):
+    """A re-run after a kill anywhere, finishing included, gives exactly the output of a run
+    never killed; a finished OUT is never shrunk (it used to become empty, exit 0)."""
+    whole = tmp_path / "whole" / name
+    whole.parent.mkdir()
+    assert run(batch(SMALL, whole)).returncode == 0
+    expected = whole.read_bytes()
+    start = tmp_path / "start"  # what each run starts from: nothing, or a run killed half-way
+    start.mkdir()
+    if half_way:
+        log = start / f"{name}.partial.log"
+        killed = run(strace([log], ("write",), tmp_path / "half.trace", ("write", 3)) + batch(SMALL, start / name))
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        assert 0 < log.read_text().count("\n") < len(SMALL)
+    traced = tmp_path / "traced"
+    shutil.copytree(start, traced)
+    assert run(strace(beside(traced / name), FILE_CALLS, tmp_path / "all.trace") + batch(SMALL, traced / name)).returncode == 0
+    points = calls_made(tmp_path / "all.trace")
+    assert {call for call, _ in points} & {"unlink", "unlinkat"} and {call for call, _ in points} & {"rename", "renameat", "renameat2"}
+    for i, point in enumerate(points):
+        where = tmp_path / f"killed-{i}"
+        shutil.copytree(start, where)
+        out = where / name
+        killed = run(strace(beside(out), FILE_CALLS, tmp_path / f"{i}.trace", point) + batch(SMALL, out))
+        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
+        again = run(batch(SMALL, out))
+        assert again.returncode == 0, (point, again.stderr)
+        assert out.exists() and out.read_bytes() == expected, f"killed at {point[0]} #{point[1]}"
+        assert sorted(p.name for p in where.iterdir()) == [name], point
 
 
 def _nquads_files_sharing_graph_names(folder: Path) -> tuple[Path, Path]:
