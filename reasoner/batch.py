@@ -13,6 +13,8 @@ per case, or a JSON lines file with one (plain or JSON-LD) case per line."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import multiprocessing as mp
 import os
@@ -31,6 +33,7 @@ import pyoxigraph as ox
 
 from reasoner import queries
 from reasoner.engine import input_hash, stamp_inputs
+from reasoner.errors import InputError
 from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
 
 CHUNK = 500
@@ -546,14 +549,29 @@ class ResumableOutput:
     memory) is synced to disk, then a last log line {"finished": its name} is; only after
     that is anything renamed or removed. A re-run that finds that line just completes the
     rename and the clean-up and decides nothing, so a kill while finishing never costs OUT
-    a record (a log outliving its partial file used to make the next run empty OUT)."""
+    a record (a log outliving its partial file used to make the next run empty OUT).
 
-    def __init__(self, target: Path):
+    One run at a time: used as a context manager it holds a lock on OUT.lock, with its pid
+    in it, and another run on the same OUT stops at once with an input error, having
+    written nothing (two runs used to append to one partial file)."""
+
+    def __init__(self, target: Path, shown: str | None = None):
         self.target = target
+        self.shown = shown or str(target)  # OUT as the user wrote it, for messages
         self.partial = target.with_name(target.name + ".partial")
         self.log = target.with_name(target.name + ".partial.log")
         self.ordered = target.with_name(f".{target.name}.tmp")
+        self.lock = target.with_name(target.name + ".lock")
         self.resumed = False
+        self._lock_fd: int | None = None
+
+    def __enter__(self) -> ResumableOutput:
+        self._lock_fd = _lock(self.lock, self.shown)
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.lock.unlink(missing_ok=True)  # still held: a run that opened this file sees it gone (see _lock)
+        os.close(self._lock_fd)
 
     def finished_earlier(self) -> bool:
         """Complete the finish of a run killed after its "finished" line; True if there was one."""
@@ -599,7 +617,9 @@ class ResumableOutput:
             name = json.loads(lines[-1])["finished"]
         except (IndexError, json.JSONDecodeError, KeyError, TypeError):
             return None
-        return {self.partial.name: self.partial, self.ordered.name: self.ordered}.get(name) if isinstance(name, str) else None
+        if not isinstance(name, str):
+            return None
+        return {self.partial.name: self.partial, self.ordered.name: self.ordered}.get(name)
 
     def write_all(self, numbered: Iterator[tuple[int, dict]], nquads: bool) -> None:
         with open(self.partial, "ab") as out, open(self.log, "a", encoding="utf-8") as log:
@@ -635,6 +655,46 @@ class ResumableOutput:
             ready.replace(self.target)
         for leftover in (self.partial, self.ordered, self.log):
             leftover.unlink(missing_ok=True)
+
+
+def _lock(path: Path, shown: str) -> int:
+    """A descriptor holding an exclusive lock on `path`, this process's pid written in it.
+    A POSIX (fcntl) lock is the process's own: forked workers do not inherit it (a flock
+    would outlive a killed run in a worker finishing its chunk), and the kernel drops it
+    when the process dies, however it dies."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise InputError(shown, f"cannot create {path.name} beside it ({exc.strerror})") from None
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = _lock_holder(fd) if exc.errno in (errno.EACCES, errno.EAGAIN) else None
+            os.close(fd)
+            if holder is None:
+                raise InputError(shown, f"cannot lock {path.name} ({exc.strerror})") from None
+            raise InputError(shown, f"is being written by another run (pid {holder})") from None
+        try:
+            here, held = os.stat(path), os.fstat(fd)
+            if (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino):
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the run before removed the file after this one opened it: lock the one there now
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    return fd
+
+
+def _lock_holder(fd: int) -> str:
+    """The pid the holder wrote, waiting a moment in case it has only just taken the lock."""
+    for _ in range(20):
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text.isdigit():
+            return text
+        time.sleep(0.05)
+    return "unknown"
 
 
 def _sync(path: Path) -> None:

@@ -1,15 +1,17 @@
-"""Batch `-o` output that nothing empties or thins: a kill at any step of putting OUT in
-place (a plain and a resumed run), and inputs whose case ids repeat, killed and resumed.
-Real processes; every kill is a SIGKILL, sent by strace at a chosen system call where the
-moment matters."""
+"""Batch `-o` output that nothing empties, mixes or thins: a kill at any step of putting OUT
+in place (a plain and a resumed run), a second run on the same OUT, and inputs whose case
+ids repeat, killed and resumed. Real processes; every kill is a SIGKILL, sent by strace at
+a chosen system call where the moment matters."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -81,9 +83,11 @@ def test_a_kill_at_any_step_leaves_the_output_whole(tmp_path, name, half_way):
         assert 0 < log.read_text().count("\n") < len(SMALL)
     traced = tmp_path / "traced"
     shutil.copytree(start, traced)
-    assert run(strace(beside(traced / name), FILE_CALLS, tmp_path / "all.trace") + batch(SMALL, traced / name)).returncode == 0
+    untouched = run(strace(beside(traced / name), FILE_CALLS, tmp_path / "all.trace") + batch(SMALL, traced / name))
+    assert untouched.returncode == 0, untouched.stderr
     points = calls_made(tmp_path / "all.trace")
-    assert {call for call, _ in points} & {"unlink", "unlinkat"} and {call for call, _ in points} & {"rename", "renameat", "renameat2"}
+    made = {call for call, _ in points}
+    assert made & {"rename", "renameat", "renameat2"} and made & {"unlink", "unlinkat"}  # OUT put in place, log removed
     for i, point in enumerate(points):
         where = tmp_path / f"killed-{i}"
         shutil.copytree(start, where)
@@ -94,6 +98,37 @@ def test_a_kill_at_any_step_leaves_the_output_whole(tmp_path, name, half_way):
         assert again.returncode == 0, (point, again.stderr)
         assert out.exists() and out.read_bytes() == expected, f"killed at {point[0]} #{point[1]}"
         assert sorted(p.name for p in where.iterdir()) == [name], point
+
+
+def test_a_second_run_on_the_same_output_stops_and_writes_nothing(tmp_path):
+    """While one run writes OUT, a second on the same OUT exits 2 with one line naming the
+    first, changing no file, and the first finishes undisturbed (they used to interleave)."""
+    out = tmp_path / "records.jsonl"
+    log = tmp_path / "records.jsonl.partial.log"
+    command = batch([LIBRARY], out)
+    first = subprocess.Popen(command[:-2] + ["--jobs", "2"] + command[-2:], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 10):
+            time.sleep(0.05)
+        os.killpg(first.pid, signal.SIGSTOP)  # held mid-run: from here only the second run could change a file
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        second = run(command)
+        after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        os.killpg(first.pid, signal.SIGCONT)
+        _, first_errors = first.communicate(timeout=600)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
+    assert second.returncode == 2
+    assert second.stderr.splitlines() == [f"guideline-reasoner: error: {out}: is being written by another run "
+                                          f"(pid {first.pid})"]
+    assert after == before
+    assert first.returncode == 0, first_errors
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["case"] for r in records] == sorted(str(p) for p in LIBRARY.glob("*.ttl"))  # each once, in input order
 
 
 def _nquads_files_sharing_graph_names(folder: Path) -> tuple[Path, Path]:
