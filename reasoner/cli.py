@@ -204,31 +204,38 @@ def run_decide(args) -> int:
 
 def _run_batch(args) -> int:
     from reasoner import batch
-    from reasoner.knowledge import KnowledgeBase
 
     for path in args.cases:
         if not path.exists():
             raise InputError(str(path), "not found")
-    nquads = bool(args.output and args.output.suffix.lower() == ".nq")
     summary = batch.Summary()
-    kb = KnowledgeBase().closure_ntriples
     if args.output is None:
-        records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
-                                                     progress=batch.progress_bar()), summary)
-        batch.write_records(records, sys.stdout, nquads=False)
+        numbered = batch.summarise(_decide_numbered(args), summary)
+        batch.write_records((record for _, record in numbered), sys.stdout, nquads=False)
     else:
-        # records are written as they come to OUT.partial, so an interrupted run resumes
-        output = batch.ResumableOutput(args.output.resolve())
-        done = output.resume()
-        if done:
-            print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {output.partial.name}",
-                  file=sys.stderr)
-        output.write_all(batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1),
-                                                            chunk_size=args.chunk_size, progress=batch.progress_bar(),
-                                                            explain=nquads, skip=done), summary), nquads)
-        output.finish(args.cases)
+        # one run at a time on OUT; records go as they come to OUT.partial, so a killed run resumes
+        with batch.ResumableOutput(_output_file(args.output), shown=str(args.output)) as output:
+            if output.finished_earlier():
+                print(f"guideline-reasoner: {args.output} was already complete (the run that wrote it was stopped "
+                      "while tidying up, now done); nothing decided", file=sys.stderr)
+                return EXIT_OK
+            done = output.resume()
+            if done:
+                print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {output.partial.name}",
+                      file=sys.stderr)
+            nquads = args.output.suffix.lower() == ".nq"
+            output.write_all(batch.summarise(_decide_numbered(args, explain=nquads, skip=done), summary), nquads)
+            output.finish(args.cases)
     print(f"\nguideline-reasoner: {summary.as_text()}", file=sys.stderr)
     return EXIT_OK
+
+
+def _decide_numbered(args, **options):
+    from reasoner import batch
+    from reasoner.knowledge import KnowledgeBase
+
+    return batch.decide_numbered(args.cases, KnowledgeBase().closure_ntriples, jobs=max(args.jobs, 1),
+                                 chunk_size=args.chunk_size, progress=batch.progress_bar(), **options)
 
 
 def _keep(store_dir: Path, reasoner, cases, results) -> None:
@@ -400,11 +407,7 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    target = output.resolve()
-    if target.is_dir():
-        raise InputError(str(output), "is a directory; give a file name for the output")
-    if not target.parent.is_dir():
-        raise InputError(str(output), "the output folder does not exist")
+    target = _output_file(output)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -413,6 +416,16 @@ def emit(text: str, output: Path | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _output_file(output: Path) -> Path:
+    """`output` resolved; an input error when no file can be written there."""
+    target = output.resolve()
+    if target.is_dir():
+        raise InputError(str(output), "is a directory; give a file name for the output")
+    if not target.parent.is_dir():
+        raise InputError(str(output), "the output folder does not exist")
+    return target
 
 
 if __name__ == "__main__":
