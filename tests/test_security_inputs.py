@@ -1,17 +1,25 @@
 """Untrusted input. Text from case files and letters (item labels, file names, labels a case
 states) never runs as script in a report: the HTML report and the Markdown report rendered
 by a CommonMark renderer are loaded in headless Chromium, which must show the text and run
-none of it."""
+none of it. And no JSON-LD case makes the reader reach the network: remote contexts at any
+depth are input errors naming the field (a real HTTP listener on loopback must receive
+nothing), while the published context, however it is given, is read from its local copy."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
+import socket
+import sys
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, decisions_by_request
 from test_reports import cli, headless
 
 # Two ways markup gets into a page: an element of its own, and breaking out of an attribute.
@@ -20,6 +28,9 @@ IMG = "\"><img src=x onerror=\"document.title='pwned'\">"
 # Markdown's own ways: a blank line starts an HTML block; images are fetched, links followed.
 BLOCKS = "a\n\n<script>document.title='pwned'</script>\n\n![x](x.png) [y](javascript:document.title='pwned')"
 TITLE = "<title>Treatment request decisions</title>"
+SEED_TTL = ROOT / "examples" / "seed-case.ttl"
+SEED_JSONLD = ROOT / "examples" / "seed-case.jsonld"
+CONTEXT_IRI = "https://w3id.org/guideline-reasoner/context.jsonld"
 SEED_LETTER = ROOT.parent / "shared" / "seed" / "imr-determination-chiropractic-pt-massage.txt"
 
 CASE_WITH_MARKUP = f"""@prefix gr:   <https://w3id.org/guideline-reasoner/ontology#> .
@@ -104,3 +115,207 @@ def test_markdown_report_rendered_shows_input_markup_as_text(tmp_path):
     # one line per value: a line break in a label would end the heading or the table row
     assert_shows_markup_as_text(page, tmp_path / "profile", [SCRIPT, IMG, " ".join(BLOCKS.split()), str(case)])
     assert "<table>" in body and "<h2>Records relied on</h2>" in body  # the layout held
+
+
+# --- no network from JSON-LD cases ------------------------------------------------------
+
+class Listener(ThreadingHTTPServer):
+    """An HTTP server on loopback that records every connection and serves a valid (empty)
+    JSON-LD context, so a reader that fetches would also succeed in using it."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.connections: list = []
+        self.requests: list[str] = []
+        super().__init__(("127.0.0.1", 0), _ContextHandler)
+
+    def verify_request(self, request, client_address) -> bool:
+        self.connections.append(client_address)
+        return True
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/context.jsonld"
+
+
+class _ContextHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        body = b'{"@context": {}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ld+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def listener():
+    server = Listener()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # It must notice a fetch, or "received nothing" would prove nothing.
+    assert json.load(urllib.request.urlopen(server.url, timeout=10)) == {"@context": {}}
+    assert server.requests == ["/context.jsonld"]
+    server.connections.clear()
+    server.requests.clear()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def seed_document() -> dict:
+    return json.loads(SEED_JSONLD.read_text())
+
+
+def remote_variants(url: str) -> dict[str, tuple[dict, str]]:
+    """(case document, the field the error must name) per way of giving a remote context."""
+    def seed_with(context, **changes) -> dict:
+        document = seed_document()
+        document.update(changes)
+        document["@context"] = context
+        return document
+
+    published, base = seed_document()["@context"]
+    patient = dict(seed_document()["patient"])
+    requests_term = {"@id": "gr:hasRequest", "@type": "@id", "@container": "@set"}
+    local_copy = (ROOT / "ontology" / "context.jsonld").as_uri()  # even the trusted copy, by file name
+    return {
+        "as the context": (seed_with(url), "@context"),
+        "in the context list": (seed_with([published, base, url]), "@context[2]"),
+        "through @import": (seed_with([published, {"@import": url, **base}]), "@context[1].@import"),
+        "in a term's scoped context": (seed_with([published, base, {"requests": {**requests_term, "@context": url}}]),
+                                       "@context[2].requests.@context"),
+        "in a type-scoped context": (seed_with([published, base, {"Patient": {"@id": "gr:Patient", "@context": url}}]),
+                                     "@context[2].Patient.@context"),
+        "inside a context object": (seed_with([published, base, {"@context": url}]), "@context[2].@context"),
+        "in a node object": (seed_with([published, base], patient={**patient, "@context": url}), "patient.@context"),
+        "in a node inside @graph": ({"@context": [published, base], "@graph": [
+            {**seed_with([published, base]), "@context": [url]}]}, "@graph[0].@context[0]"),
+        "in a nested list": (seed_with([published, [base, [url]]]), "@context[1][1][0]"),
+        "as a local file": (seed_with([published, base, local_copy]), "@context[2]"),
+    }
+
+
+REMOTE_VARIANTS = list(remote_variants("http://127.0.0.1:1/"))
+
+
+@pytest.mark.parametrize("variant", REMOTE_VARIANTS)
+def test_remote_context_is_an_input_error_and_nothing_is_fetched(tmp_path, listener, variant):
+    document, field = remote_variants(listener.url)[variant]
+    case = tmp_path / "case.jsonld"
+    case.write_text(json.dumps(document))
+    out = tmp_path / "decisions.json"
+    run = cli("decide", str(case), "--format", "json", "-o", str(out))
+    assert listener.connections == [] and listener.requests == []
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stdout == "" and "Traceback" not in run.stderr and not out.exists()
+    (line,) = run.stderr.strip().splitlines()
+    assert f"{case}: {field}: remote context " in line
+    reference = document_reference(document, field)
+    assert f"<{reference}>" in line and CONTEXT_IRI in line
+
+
+def document_reference(document, field: str) -> str:
+    """The value at a field path such as '@context[1].@import'."""
+    value = document
+    for part in field.replace("[", ".[").split("."):
+        if part:
+            value = value[int(part[1:-1])] if part.startswith("[") else value[part]
+    return value
+
+
+def test_batch_gives_the_same_error_and_fetches_nothing(tmp_path, listener, reasoner):
+    from reasoner.batch import decide_batch
+
+    variants = remote_variants(listener.url)
+    for n, (document, _) in enumerate(variants.values()):
+        (tmp_path / f"{n:02d}.jsonld").write_text(json.dumps(document))
+    records = list(decide_batch([tmp_path], reasoner.kb.closure_ntriples))
+    assert listener.connections == [] and listener.requests == []
+    assert [r["case"] for r in records] == [str(tmp_path / f"{n:02d}.jsonld") for n in range(len(variants))]
+    for record, (document, field) in zip(records, variants.values()):
+        assert record["error"].startswith(f"not readable: {field}: remote context "), record
+        assert f"<{document_reference(document, field)}>" in record["error"]
+
+
+def published_variants() -> dict[str, dict]:
+    """The seed case with the published context given each way a case may give it."""
+    published, base = seed_document()["@context"]
+    body = {k: v for k, v in seed_document().items() if k != "@context"}
+    return {
+        "in a list (the seed as written)": seed_document(),
+        "as the context": {**body, "@context": published},
+        "through @import": {**body, "@context": [{"@import": published, **base}]},
+        "in the case node inside @graph": {"@context": base, "@graph": [{**body, "@context": published}]},
+        "in every node object": {**body, "@context": [published, base],
+                                 "patient": {**body["patient"], "@context": published},
+                                 "requests": [{**r, "@context": [published, base]} for r in body["requests"]]},
+    }
+
+
+@contextlib.contextmanager
+def outbound_attempts():
+    """Every outbound connection or name lookup this process attempts meanwhile (an audit
+    hook, since the published context's real home is not on loopback)."""
+    seen: list = []
+    recording = [True]
+
+    def hook(event, args):
+        if recording[0] and event in ("socket.connect", "socket.getaddrinfo", "urllib.Request"):
+            seen.append((event, args[1] if event == "socket.connect" else args[0]))
+
+    sys.addaudithook(hook)  # cannot be removed: switched off on exit instead
+    try:
+        yield seen
+    finally:
+        recording[0] = False
+
+
+def outcomes(result_or_records) -> dict:
+    return {name: (d["outcome"], [(r["requirement"], r["status"], r["observed"], r["limit"]) for r in d["reasons"]])
+            for name, d in result_or_records.items()}
+
+
+def test_published_context_given_any_way_decides_as_the_seed_without_network(tmp_path, reasoner):
+    from reasoner.batch import decide_batch
+
+    expected = outcomes(decisions_by_request(reasoner.decide_file(SEED_TTL)))
+    # The seed letter's reviewer upheld the denial of all three items.
+    assert sorted(expected) == ["chiropractic-x8", "massage-x2", "physical-therapy-x8"]
+    assert {outcome for outcome, _ in expected.values()} == {"not-medically-necessary"}
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for n, document in enumerate(published_variants().values()):
+        (folder / f"{n:02d}.jsonld").write_text(json.dumps(document))
+    with outbound_attempts() as attempts:
+        for n, variant in enumerate(published_variants()):
+            decided = outcomes(decisions_by_request(reasoner.decide_file(folder / f"{n:02d}.jsonld")))
+            assert decided == expected, variant
+        records = list(decide_batch([folder], reasoner.kb.closure_ntriples))
+    assert attempts == []
+    for record, variant in zip(records, published_variants()):
+        assert "error" not in record, (variant, record)
+        by_name = {d["request"].rsplit("#", 1)[-1]: d for d in record["decisions"]}
+        assert outcomes(by_name) == expected, variant
+
+
+def test_a_missed_path_fails_closed(listener):
+    """The second line on its own: rdflib asked directly to parse a remote context while
+    the guard is on is refused before any connection; off the guard, the listener hears."""
+    from rdflib import Graph
+
+    from reasoner.jsonld_contexts import NetworkRefused, no_network
+
+    document = json.dumps({"@context": listener.url, "@id": "https://example.org/a", "https://example.org/p": "x"})
+    with no_network(), pytest.raises(NetworkRefused):
+        Graph().parse(data=document, format="json-ld")
+    with no_network(), pytest.raises(NetworkRefused):
+        socket.create_connection(("127.0.0.1", listener.server_address[1]), timeout=5)
+    assert listener.connections == [] and listener.requests == []
+    assert len(Graph().parse(data=document, format="json-ld")) == 1  # unguarded: fetched, then parsed
+    assert listener.requests == ["/context.jsonld"]
