@@ -15,7 +15,7 @@ from pathlib import Path
 from rdflib import RDF, BNode, Graph, URIRef
 
 from reasoner.errors import InputError
-from reasoner.jsonld_contexts import NetworkRefused, no_network, resolve_contexts
+from reasoner.jsonld_contexts import NOT_IN_IRI, NetworkRefused, no_network, not_an_iri, resolve_contexts
 from reasoner.namespaces import GR
 from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
 
@@ -61,7 +61,16 @@ def read_case(path: Path) -> Graph:
             raise InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
     if len(graph) == 0:
         raise InputError(source, "no RDF statements in the file")
+    _check_iris(graph, source)
     return graph
+
+
+def _check_iris(graph: Graph, source: str) -> None:
+    """Ids are checked in the JSON; this catches the rest (terms expanded by @vocab)."""
+    for triple in graph:
+        for term in triple:
+            if isinstance(term, URIRef) and NOT_IN_IRI.search(term):
+                raise InputError(source, not_an_iri(str(term)))
 
 
 def json_case(text: str, source: str) -> dict:

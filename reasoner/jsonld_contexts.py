@@ -5,15 +5,16 @@ A JSON-LD processor fetches every context given by reference: `"@context": "http
 at the top, in a list, inside a node object or `@graph`, as a term definition's scoped
 `@context`, or through `@import`. `resolve_contexts` walks the whole document, replaces each
 reference to the published context with the context itself and refuses any other reference,
-naming where it is. `no_network` is the second line, for any path the walk might miss:
-while it is active, a Python audit hook turns every outbound connection into an error (the
-rdflib security notes suggest audit hooks; its JSON-LD parser has no option to forbid
-fetching)."""
+naming where it is (on the way it also refuses an id no IRI can be). `no_network` is the
+second line, for any path the walk might miss: while it is active, a Python audit hook turns
+every outbound connection into an error (the rdflib security notes suggest audit hooks; its
+JSON-LD parser has no option to forbid fetching)."""
 
 from __future__ import annotations
 
 import contextvars
 import json
+import re
 import sys
 from contextlib import contextmanager
 from functools import lru_cache
@@ -29,9 +30,21 @@ def published_context() -> dict:
     return json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
 
 
+# What an IRI may not hold (N-Triples IRIREF). JSON-LD parsers take any string: rdflib drops a
+# node whose @id has a space, request and all, without a word, and keeps other bad IRIs,
+# which then break the store's N-Triples.
+NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+ID_KEYS = ("@id", "id")  # "id" is the published context's alias
+
+
+def not_an_iri(text: str) -> str:
+    return f"not a valid IRI: {json.dumps(text)[:200]} (no spaces, quotes, <, >, {{, }}, |, ^, ` or \\ in an IRI)"
+
+
 def resolve_contexts(document, source: str) -> None:
     """Put the published context in place of every reference to it, in place; raise
-    InputError naming the field for a reference to any other context."""
+    InputError naming the field for a reference to any other context, or for an id that
+    cannot be an IRI."""
     try:
         _walk(document, "", source)
     except RecursionError:
@@ -44,6 +57,8 @@ def _walk(value, where: str, source: str) -> None:
             here = f"{where}.{key}" if where else key
             if key == CONTEXT:
                 value[key] = _context(item, here, source)
+            elif key in ID_KEYS and isinstance(item, str) and NOT_IN_IRI.search(item):
+                raise InputError(source, not_an_iri(item), field=here)
             else:
                 _walk(item, here, source)
     elif isinstance(value, list):

@@ -319,3 +319,39 @@ def test_a_missed_path_fails_closed(listener):
     assert listener.connections == [] and listener.requests == []
     assert len(Graph().parse(data=document, format="json-ld")) == 1  # unguarded: fetched, then parsed
     assert listener.requests == ["/context.jsonld"]
+
+
+IDS_THAT_ARE_NO_IRIS = {
+    # rdflib dropped this request without a word (a space in its id), Oxigraph too
+    "request id": (("requests", 0, "id"), f"#x{IMG}", f"requests[0].id: not a valid IRI: {json.dumps('#x' + IMG)}"),
+    # kept as a property IRI, it broke the store's N-Triples with a traceback
+    "property name": (("requests", 0, "odd key"), 1,
+                      f"not a valid IRI: {json.dumps('https://w3id.org/guideline-reasoner/ontology#odd key')}"),
+}
+
+
+@pytest.mark.parametrize("where", IDS_THAT_ARE_NO_IRIS)
+def test_a_string_that_is_no_iri_is_an_input_error(tmp_path, where):
+    """JSON-LD takes any string as an @id or, through @vocab, as a property; such a string
+    is refused like other bad input, with nothing written."""
+    (key, n, field), value, message = IDS_THAT_ARE_NO_IRIS[where]
+    document = seed_document()
+    document[key][n][field] = value
+    case = tmp_path / "case.jsonld"
+    case.write_text(json.dumps(document))
+    run = cli("report", str(case), "-o", str(tmp_path / "report.html"))
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert f"{case}: {message}" in line
+    assert list(tmp_path.iterdir()) == [case]
+
+
+def test_batch_refuses_a_request_id_that_is_no_iri(tmp_path, reasoner):
+    from reasoner.batch import decide_batch
+
+    (key, n, field), value, message = IDS_THAT_ARE_NO_IRIS["request id"]
+    document = seed_document()
+    document[key][n][field] = value
+    (tmp_path / "case.jsonld").write_text(json.dumps(document))
+    (record,) = decide_batch([tmp_path], reasoner.kb.closure_ntriples)
+    assert record["error"].startswith(f"not readable: {message}")
