@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from reasoner import queries
 from reasoner.engine import input_hash, stamp_inputs
 from reasoner.errors import InputError
-from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
+from reasoner.paths import SHAPES_DIR
 
 CHUNK = 500
 GR = "https://w3id.org/guideline-reasoner/ontology#"
@@ -170,17 +170,11 @@ def _parse(case: RawCase) -> list[ox.Triple]:
     if isinstance(case.format, tuple):
         raise ValueError(case.format[1])
     if case.format == "json":
-        from reasoner.case_loader import _name_unnamed_nodes, published_context
+        from reasoner.case_loader import json_case
 
         text = case.data.decode("utf-8") if isinstance(case.data, bytes) else case.data
-        document = json.loads(text)
-        if not isinstance(document, dict):
-            raise ValueError("a case must be a JSON object")
-        _name_unnamed_nodes(document)
-        context = document.get("@context", CONTEXT_IRI)
-        contexts = context if isinstance(context, list) else [context]
-        document["@context"] = [published_context() if c == CONTEXT_IRI else c for c in contexts]
-        return list(ox.parse(json.dumps(document), format=ox.RdfFormat.JSON_LD, base_iri=case.base))
+        # Oxigraph has no remote-context loader set, so it cannot fetch either.
+        return list(ox.parse(json.dumps(json_case(text, case.id)), format=ox.RdfFormat.JSON_LD, base_iri=case.base))
     return list(ox.parse(case.data, format=RDF_FORMATS[case.format], base_iri=case.base))
 
 
@@ -259,6 +253,10 @@ def _read_chunk(chunk: list[RawCase]) -> _Chunk:
     for n, case in enumerate(chunk):
         try:
             triples = _parse(case)
+        except InputError as exc:  # the case id is the record's own field
+            where = f"{exc.field}: " if exc.field else ""
+            cases.records[n] = {"case": case.id, "error": f"not readable: {where}{exc.problem}"}
+            continue
         except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError) as exc:
             cases.records[n] = {"case": case.id, "error": f"not readable: {' '.join(str(exc).split())[:300]}"}
             continue

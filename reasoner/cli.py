@@ -342,7 +342,7 @@ def run_import_letter(args) -> int:
     fmt = "json-ld" if args.output and args.output.suffix.lower() in (".jsonld", ".json") else "turtle"
     graph = bind_prefixes(imported.graph)
     if fmt == "json-ld":
-        from reasoner.case_loader import published_context
+        from reasoner.jsonld_contexts import published_context
 
         text = graph.serialize(format="json-ld", context=published_context(), indent=2)
     else:

@@ -18,6 +18,7 @@ from rdflib import RDFS
 
 from reasoner.letters.importer import import_letter
 from reasoner.letters.reading import LetterError
+from reasoner.markdown_text import escape
 from reasoner.namespaces import GR
 
 PREDICTED_IMR = {"not-medically-necessary": "Upheld", "medically-necessary": "Overturned"}
@@ -224,9 +225,9 @@ def as_markdown(data: dict) -> str:
     lines += ["", "| letter | item | ours | reviewer | reviewer's citation | our reasons not met |", "|---|---|---|---|---|---|"]
     for r in data["per_item"]:
         unmet = ", ".join(x.split(":")[0] for x in r["reasons"] if x.endswith("not-met"))
-        item = r["item"][:80].replace("|", "/")
-        lines.append(f"| {r['letter']} | {item} | {r['predicted'] or 'no guideline'} | {r['reviewer']} | "
-                     f"{r['reviewer_guideline'][:90].replace('|', '/')} | {unmet} |")
+        item, citation = (escape(text.replace("|", "/")) for text in (r["item"][:80], r["reviewer_guideline"][:90]))
+        lines.append(f"| {escape(r['letter'])} | {item} | {r['predicted'] or 'no guideline'} | {r['reviewer']} | "
+                     f"{citation} | {unmet} |")
     return "\n".join(lines) + "\n"
 
 
