@@ -72,3 +72,18 @@ def test_synonyms_map_to_their_treatment(line, treatment):
 ])
 def test_regions_of_the_line(line, regions):
     assert parse_item(line).regions == regions
+
+
+@pytest.mark.parametrize("line, treatment", [
+    ("TOC to ortho spine surgeon eval and treatment", "SurgicalConsultation"),
+    ("Spine surgery evaluation for the lumbar spine", "SurgicalConsultation"),
+    ("Consultation with a spine surgeon", "SurgicalConsultation"),
+    ("Neurosurgical consultation for the cervical spine", "SurgicalConsultation"),
+    ("Referral to an orthopedic surgeon", "SurgicalConsultation"),
+    ("Surgical consultation for the left hip", "SurgicalConsultation"),
+    ("Consult with hip replacement specialist", "OfficeVisit"),
+    ("Follow-up visits x 3", "OfficeVisit"),
+    ("Pain management consultation", "OfficeVisit"),
+])
+def test_a_visit_with_a_surgeon_is_a_surgical_consultation(line, treatment):
+    assert parse_item(line).treatment == treatment

@@ -83,6 +83,10 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"transportation", "Transportation"),
     (r"psycholog\w* (?:evaluation|consult)|psych eval", "PsychologicalEvaluation"),
     (r"psychotherapy|cognitive behavio\w*|\bCBT\b|psycholog\w*", "PsychologicalTreatment"),
+    # a visit with a surgeon, named by the visit word before or after the surgeon
+    (r"(?:consult\w*|referral|evaluation|eval\b|\bTOC\b)[^,;]{0,40}(?:spine|spinal|neuro|ortho\w*)[^,;]{0,15}surg\w*|"
+     r"(?:spine|spinal|neuro|ortho\w*(?: spine)?)\s*surg\w*[^,;]{0,25}(?:consult\w*|evaluation|eval\b|referral)|"
+     r"surgical (?:consult\w*|evaluation|referral)", "SurgicalConsultation"),
     (r"consult\w*|referral|evaluation|\bTOC\b|follow[- ]up visit|office visit", "OfficeVisit"),
     (r"gloves|wipes|pad\b|wraps?\b|commode|durable medical", "DurableMedicalEquipment"),
 )
@@ -206,6 +210,9 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "KneeMechanicalSymptoms": ("locking", "catching", "giving way", "gives way", "buckling", "knee instability",
                                "instability of the knee", "positive McMurray", "positive Lachman", "positive anterior drawer",
                                "meniscal tear", "meniscus tear", "torn meniscus", "internal derangement"),
+    "RecentSurgeryOrInpatientStay": ("recently discharged", "discharged from the hospital", "discharged home",
+                                     "hospital discharge", "inpatient stay", "postoperative wound", "post-operative wound",
+                                     "surgical wound", "dressing changes", "recent surgery"),
     "Anxiety": ("anxiety", "anxious", "panic attacks", "panic disorder"),
     "ImpairedAmbulation": ("antalgic gait", "non-weight bearing", "non weight bearing", "nonweightbearing",
                            "unable to bear weight", "difficulty walking", "unsteady gait", "gait instability",
