@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", type=Path, metavar="SPLIT.json",
                     help="also report the tune and check halves listed in this file "
                          "(tests/fixtures/letters/dev-split.json for the development letters)")
+    ev.add_argument("--reasons", type=Path, metavar="REASONS.tsv",
+                    help="the reviewers' main reasons, labelled by hand per item, for reason agreement "
+                         "(tests/fixtures/letters/dev-main-reasons.tsv for the development letters)")
 
     kb = commands.add_parser(
         "kb", help="what the knowledge base holds: recommendations by grade and guideline",
@@ -363,7 +366,10 @@ def run_evaluate(args) -> int:
     if not args.directory.is_dir():
         raise InputError(str(args.directory), "not a folder of letters")
     split = _read_split(args.split) if args.split else None
-    data = evaluation.report(evaluation.evaluate(args.directory, Reasoner(), progress=evaluation.progress_bar), split)
+    evaluated = evaluation.evaluate(args.directory, Reasoner(), progress=evaluation.progress_bar)
+    if args.reasons:
+        evaluation.attach_main_reasons(evaluated, _read_main_reasons(args.reasons))
+    data = evaluation.report(evaluated, split)
     render = {"json": evaluation.as_json, "markdown": evaluation.as_markdown, "text": evaluation.as_text}[args.format]
     emit(render(data), args.output)
     return EXIT_OK
@@ -378,6 +384,17 @@ def _read_split(path: Path) -> dict[str, str]:
         raise InputError(str(path), f"cannot read the split file: {exc.strerror}") from None
     except (ValueError, KeyError, TypeError):
         raise InputError(str(path), "not a split file: JSON with 'tune' and 'check' lists of letter ids") from None
+
+
+def _read_main_reasons(path: Path) -> dict[tuple[str, int], str]:
+    from reasoner.letters import evaluation
+
+    try:
+        return evaluation.load_main_reasons(path)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the reasons file: {exc.strerror}") from None
+    except ValueError:
+        raise InputError(str(path), "not a reasons file: tab-separated letter, item number, decision, reason id") from None
 
 
 def run_kb(args) -> int:
