@@ -71,6 +71,11 @@ def _worker(path: str, inbox, outbox) -> None:
     except OSError as exc:
         print(f"guideline-reasoner: query worker keeps network access ({exc.strerror}); "
               "SERVICE is still refused by the query check", file=sys.stderr)
+    if sys.version_info >= (3, 11):
+        # rdflib's parser takes ~11 frames per triple pattern, so the default limit refused
+        # queries of 85 patterns; 3.11 keeps Python calls off the C stack (measured: no crash
+        # up to this limit, deeper queries get 400)
+        sys.setrecursionlimit(20_000)
     import pyoxigraph as ox
 
     from reasoner.query_guard import Refusal, screen
