@@ -57,7 +57,8 @@ def _screen_cached(query: str) -> str | Refusal:
 
 def _screen(query: str) -> str | Refusal:
     try:
-        text = _expand_codepoint_escapes(query.replace("\r\n", "\n").replace("\r", "\n"))
+        # escapes first: \u000D is a CR too, and must not come back after line ends are fixed
+        text = _expand_codepoint_escapes(query).replace("\r\n", "\n").replace("\r", "\n")
     except ValueError as exc:
         return Refusal(400, f"the query does not parse: {exc}")
     if ANY_ESCAPE_LEFT.search(text):

@@ -101,6 +101,8 @@ BYPASSES = {
         'SELECT * WHERE { ?a ?b ?c BIND("""a " # b""" AS ?x) SERVICE <{svc}> { ?s ?p ?o } }',
     "comment ended by a lone CR (rdflib reads on to LF; Oxigraph ends it at CR)":
         "SELECT * WHERE { ?a ?b ?c # note\r SERVICE <{svc}> { ?s ?p ?o }\n}",
+    "comment ended by a CR written \\u000D (found by fuzzing the first fix)":
+        "SELECT * WHERE { ?a ?b ?c # note\\u000D SERVICE <{svc}> { ?s ?p ?o }\n}",
     "lowercase": "select * where { ?a ?b ?c service <{svc}> { ?s ?p ?o } }",
     "SERVICE SILENT": "SELECT * WHERE { ?a ?b ?c SERVICE SILENT <{svc}> { ?s ?p ?o } }",
     "inside OPTIONAL": "SELECT * WHERE { ?a ?b ?c OPTIONAL { SERVICE <{svc}> { ?s ?p ?o } } }",
