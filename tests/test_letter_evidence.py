@@ -204,3 +204,18 @@ def test_every_episode_request_finding_and_diagnosis_of_the_dev_letters_has_evid
             start, end = g.value(span, GR.startOffset).toPython(), g.value(span, GR.endOffset).toPython()
             assert re.sub(r"\s+", " ", text[start:end]) == str(g.value(span, GR.quote)), (path.stem, start)
     assert missing == []
+
+
+def test_an_external_store_gives_the_same_evidence(tmp_path, reasoner):
+    """decide --endpoint runs reason-evidence.rq inside a real Oxigraph server."""
+    from servers import oxigraph_server
+
+    from reasoner.remote import RemoteReasoner
+    from reasoner.render import decision_records
+
+    graph = import_letter(LETTER).graph
+    here = decision_records(reasoner.decide(graph, "letter"))
+    with oxigraph_server(tmp_path / "oxigraph") as base:
+        there = decision_records(RemoteReasoner(f"{base}/query", f"{base}/store").decide(graph, "letter"))
+    assert here == there
+    assert sum(len(r.get("evidence", [])) for d in there for r in d["reasons"]) >= 10
