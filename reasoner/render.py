@@ -123,7 +123,9 @@ QUOTE_WIDTH = 160  # nine in ten letter sentences fit
 
 
 def _shortened(quote: str) -> str:
-    """A quote cut to one readable line of text output (JSON and the report keep it whole)."""
+    """A quote on one line of text output, cut to a readable length (JSON and the report
+    keep it whole); a case file's quote may hold line breaks, a letter's never does."""
+    quote = " ".join(quote.split())
     return quote if len(quote) <= QUOTE_WIDTH else quote[: QUOTE_WIDTH - 1].rstrip() + "…"
 
 

@@ -219,3 +219,20 @@ def test_an_external_store_gives_the_same_evidence(tmp_path, reasoner):
         there = decision_records(RemoteReasoner(f"{base}/query", f"{base}/store").decide(graph, "letter"))
     assert here == there
     assert sum(len(r.get("evidence", [])) for d in there for r in d["reasons"]) >= 10
+
+
+def test_a_hand_written_span_without_offsets_shows_on_one_line(tmp_path):
+    """A case file may give evidence too: a quote with line breaks and no offsets is one
+    `evidence:` line in text and in the report, and null offsets in JSON."""
+    seed = (ROOT / "examples" / "seed-case.ttl").read_text()
+    case = tmp_path / "case.ttl"
+    case.write_text(seed + '\n:massage-x2 <http://www.w3.org/ns/prov#wasDerivedFrom> :note .\n'
+                           ':note a gr:TextSpan ; gr:quote """Massage\ntwice, as the <provider> asked""" .\n')
+    decided = json.loads(cli("decide", str(case), "--format", "json").stdout)["decisions"]
+    (massage,) = [d for d in decided if d["request"].endswith("#massage-x2")]
+    (body_part,) = [r for r in massage["reasons"] if r["requirement"] == "body-part-specified"]
+    assert body_part["evidence"] == [{"quote": "Massage\ntwice, as the <provider> asked", "start": None, "end": None}]
+    assert '         evidence: "Massage twice, as the <provider> asked"\n' in cli("decide", str(case)).stdout
+    report = tmp_path / "report.md"
+    assert cli("report", str(case), "-o", str(report)).returncode == 0
+    assert '  - "Massage twice, as the <provider> asked"\n' in report.read_text()
