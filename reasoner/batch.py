@@ -13,22 +13,28 @@ per case, or a JSON lines file with one (plain or JSON-LD) case per line."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import multiprocessing as mp
+import os
 import re
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import takewhile
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
 from reasoner import queries
 from reasoner.engine import input_hash, stamp_inputs
-from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
+from reasoner.errors import InputError
+from reasoner.paths import SHAPES_DIR
 
 CHUNK = 500
 GR = "https://w3id.org/guideline-reasoner/ontology#"
@@ -164,17 +170,11 @@ def _parse(case: RawCase) -> list[ox.Triple]:
     if isinstance(case.format, tuple):
         raise ValueError(case.format[1])
     if case.format == "json":
-        from reasoner.case_loader import _name_unnamed_nodes, published_context
+        from reasoner.case_loader import json_case
 
         text = case.data.decode("utf-8") if isinstance(case.data, bytes) else case.data
-        document = json.loads(text)
-        if not isinstance(document, dict):
-            raise ValueError("a case must be a JSON object")
-        _name_unnamed_nodes(document)
-        context = document.get("@context", CONTEXT_IRI)
-        contexts = context if isinstance(context, list) else [context]
-        document["@context"] = [published_context() if c == CONTEXT_IRI else c for c in contexts]
-        return list(ox.parse(json.dumps(document), format=ox.RdfFormat.JSON_LD, base_iri=case.base))
+        # Oxigraph has no remote-context loader set, so it cannot fetch either.
+        return list(ox.parse(json.dumps(json_case(text, case.id)), format=ox.RdfFormat.JSON_LD, base_iri=case.base))
     return list(ox.parse(case.data, format=RDF_FORMATS[case.format], base_iri=case.base))
 
 
@@ -253,6 +253,10 @@ def _read_chunk(chunk: list[RawCase]) -> _Chunk:
     for n, case in enumerate(chunk):
         try:
             triples = _parse(case)
+        except InputError as exc:  # the case id is the record's own field
+            where = f"{exc.field}: " if exc.field else ""
+            cases.records[n] = {"case": case.id, "error": f"not readable: {where}{exc.problem}"}
+            continue
         except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError) as exc:
             cases.records[n] = {"case": case.id, "error": f"not readable: {' '.join(str(exc).split())[:300]}"}
             continue
@@ -419,8 +423,8 @@ def _decisions_by_case(store: ox.Store, owner: dict[str, int]) -> dict[int, list
 
 # --- driver ---------------------------------------------------------------------------
 
-def _chunks(cases: Iterator[RawCase], size: int) -> Iterator[list[RawCase]]:
-    chunk: list[RawCase] = []
+def _chunks(cases: Iterator, size: int) -> Iterator[list]:
+    chunk: list = []
     for case in cases:
         chunk.append(case)
         if len(chunk) >= size:
@@ -431,11 +435,21 @@ def _chunks(cases: Iterator[RawCase], size: int) -> Iterator[list[RawCase]]:
 
 
 def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_size: int = CHUNK,
-                 progress=None, explain: bool = False, skip: set[str] = frozenset()) -> Iterator[dict]:
-    """Records in input order, leaving out the cases in `skip` (already decided by an
-    interrupted run). `progress(done)` is called after each chunk."""
-    chunks = _chunks((case for case in read_inputs(paths) if case.id not in skip), chunk_size)
-    work = partial(decide_chunk, explain=explain)
+                 progress=None, explain: bool = False) -> Iterator[dict]:
+    """Records in input order. `progress(done)` is called after each chunk."""
+    return (record for _, record in decide_numbered(paths, kb_ntriples, jobs, chunk_size, progress, explain))
+
+
+def decide_numbered(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_size: int = CHUNK,
+                    progress=None, explain: bool = False,
+                    skip: Container[tuple[int, str]] = frozenset()) -> Iterator[tuple[int, dict]]:
+    """(position, record) in input order, the position being the case's place in the input
+    stream, leaving out the (position, case id) pairs in `skip` (decided by an interrupted
+    run). Ids alone would not do: the same folder given twice, or two N-Quads files using
+    one graph name, repeat them."""
+    numbered = ((n, case) for n, case in enumerate(read_inputs(paths)) if (n, case.id) not in skip)
+    chunks = _chunks(numbered, chunk_size)
+    work = partial(_decide_numbered_chunk, explain=explain)
     done = 0
     with ExitStack() as stack:
         if jobs <= 1:
@@ -452,7 +466,12 @@ def decide_batch(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_siz
                 progress(done)
 
 
-def _in_order(pool, work, chunks: Iterator[list[RawCase]], in_flight: int) -> Iterator[list[dict]]:
+def _decide_numbered_chunk(chunk: list[tuple[int, RawCase]], explain: bool) -> list[tuple[int, dict]]:
+    positions, cases = zip(*chunk)
+    return list(zip(positions, decide_chunk(list(cases), explain)))
+
+
+def _in_order(pool, work, chunks: Iterator[list], in_flight: int) -> Iterator[list]:
     """Each chunk's records, in input order, with at most `in_flight` chunks handed to the
     pool at a time (Pool.imap would read the whole input ahead into memory)."""
     pending: deque = deque()
@@ -464,16 +483,17 @@ def _in_order(pool, work, chunks: Iterator[list[RawCase]], in_flight: int) -> It
         yield pending.popleft().get()
 
 
-def summarise(records: Iterator[dict], summary: Summary) -> Iterator[dict]:
+def summarise(numbered: Iterator[tuple[int, dict]], summary: Summary) -> Iterator[tuple[int, dict]]:
+    """The (position, record) pairs, counted into `summary` as they pass."""
     start = time.perf_counter()
-    for record in records:
+    for position, record in numbered:
         summary.cases += 1
         if "error" in record:
             summary.errors += 1
         for decision in record.get("decisions", []):
             summary.requests += 1
             summary.outcomes[decision["outcome"]] += 1
-        yield record
+        yield position, record
     summary.seconds = time.perf_counter() - start
 
 
@@ -506,65 +526,180 @@ def progress_bar():
     return show
 
 
-class ResumableOutput:
-    """Batch output that survives being killed. Records go, as they come, to OUT.partial;
-    after each one, a line {"case": id, "end": byte offset} goes to OUT.partial.log. A
-    record counts as written only once its log line is complete, so a re-run cuts the
-    partial file back to the last logged offset, skips the logged cases, and appends.
-    At the end the partial file becomes OUT, in input order (reordered by offsets, never
-    held in memory, when the run resumed)."""
+class _Logged(NamedTuple):
+    position: int   # the case's place in the input stream
+    case: str
+    start: int      # its record's bytes in OUT.partial
+    end: int
 
-    def __init__(self, target: Path):
+
+class ResumableOutput:
+    """Batch output that survives being killed, at any moment. Records go, as they come, to
+    OUT.partial; after each one, a line {"position": n, "case": id, "end": byte offset} goes
+    to OUT.partial.log, n being the case's place in the input stream: ids repeat (the same
+    folder given twice, two N-Quads files using one graph name) and each such case has a
+    record of its own. A record counts as written only once its log line is complete and
+    its bytes are in the partial file, so a re-run cuts the partial file back to the last
+    such offset, skips the logged positions that still hold the logged case, and appends.
+
+    Finishing is one step. The file that is to become OUT (the partial file, or, when the run
+    resumed, .OUT.tmp: the records in input order, reordered by offsets, never held in
+    memory) is synced to disk, then a last log line {"finished": its name} is; only after
+    that is anything renamed or removed. A re-run that finds that line just completes the
+    rename and the clean-up and decides nothing, so a kill while finishing never costs OUT
+    a record (a log outliving its partial file used to make the next run empty OUT).
+
+    One run at a time: used as a context manager it holds a lock on OUT.lock, with its pid
+    in it, and another run on the same OUT stops at once with an input error, having
+    written nothing (two runs used to append to one partial file)."""
+
+    def __init__(self, target: Path, shown: str | None = None):
         self.target = target
+        self.shown = shown or str(target)  # OUT as the user wrote it, for messages
         self.partial = target.with_name(target.name + ".partial")
         self.log = target.with_name(target.name + ".partial.log")
+        self.ordered = target.with_name(f".{target.name}.tmp")
+        self.lock = target.with_name(target.name + ".lock")
         self.resumed = False
+        self._lock_fd: int | None = None
 
-    def resume(self) -> set[str]:
-        entries = self._entries()
-        end = entries[-1][2] if entries else 0
+    def __enter__(self) -> ResumableOutput:
+        self._lock_fd = _lock(self.lock, self.shown)
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.lock.unlink(missing_ok=True)  # still held: a run that opened this file sees it gone (see _lock)
+        os.close(self._lock_fd)
+
+    def finished_earlier(self) -> bool:
+        """Complete the finish of a run killed after its "finished" line; True if there was one."""
+        ready = self._finished()
+        if ready is None or not (ready.exists() or self.target.exists()):
+            return False  # no such line, or one whose output is gone: resume from the records
+        self._put_in_place(ready)
+        return True
+
+    def resume(self) -> set[tuple[int, str]]:
+        """The (position, case id) pairs already written."""
+        size = self.partial.stat().st_size if self.partial.exists() else 0
+        entries = list(takewhile(lambda entry: entry.end <= size, self._entries()))
         if self.partial.exists():
             with open(self.partial, "r+b") as partial:
-                partial.truncate(end)
-        self.log.write_text("".join(json.dumps({"case": case, "end": stop}) + "\n" for case, _, stop in entries),
-                            encoding="utf-8")
+                partial.truncate(entries[-1].end if entries else 0)
+        # rewritten whole (dropping a line cut off by a kill) in one rename, so a kill here loses nothing
+        rewritten = self.log.with_name(self.log.name + ".tmp")
+        rewritten.write_text("".join(_log_line(entry.position, entry.case, entry.end) for entry in entries),
+                             encoding="utf-8")
+        rewritten.replace(self.log)
         self.resumed = bool(entries)
-        return {case for case, _, _ in entries}
+        return {(entry.position, entry.case) for entry in entries}
 
-    def _entries(self) -> list[tuple[str, int, int]]:
-        """(case, start, end) of each logged record; a line cut off by a kill ends the list."""
+    def _entries(self) -> list[_Logged]:
+        """Each logged record; a line cut off by a kill (or of another form) ends the list."""
         entries, start = [], 0
         if self.log.exists():
             for line in self.log.read_text(encoding="utf-8").splitlines():
                 try:
                     entry = json.loads(line)
-                    case, end = entry["case"], int(entry["end"])
+                    position, case, end = int(entry["position"]), str(entry["case"]), int(entry["end"])
                 except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                     break
-                entries.append((case, start, end))
+                entries.append(_Logged(position, case, start, end))
                 start = end
         return entries
 
-    def write_all(self, records: Iterator[dict], nquads: bool) -> None:
+    def _finished(self) -> Path | None:
+        """The file the log's "finished" line names, if its last line is one."""
+        lines = self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
+        try:
+            name = json.loads(lines[-1])["finished"]
+        except (IndexError, json.JSONDecodeError, KeyError, TypeError):
+            return None
+        if not isinstance(name, str):
+            return None
+        return {self.partial.name: self.partial, self.ordered.name: self.ordered}.get(name)
+
+    def write_all(self, numbered: Iterator[tuple[int, dict]], nquads: bool) -> None:
         with open(self.partial, "ab") as out, open(self.log, "a", encoding="utf-8") as log:
-            for record in records:
+            for position, record in numbered:
                 out.write(format_record(record, nquads).encode("utf-8"))
                 out.flush()
-                log.write(json.dumps({"case": record["case"], "end": out.tell()}) + "\n")
+                log.write(_log_line(position, record["case"], out.tell()))
                 log.flush()
 
     def finish(self, paths: list[Path]) -> None:
+        ready = self.ordered if self.resumed else self.partial
         if self.resumed:
-            where = {case: (start, end) for case, start, end in self._entries()}
-            tmp = self.target.with_name(f".{self.target.name}.tmp")
-            with open(self.partial, "rb") as records, open(tmp, "wb") as out:
-                for case in read_inputs(paths):
-                    if case.id in where:
-                        start, end = where.pop(case.id)
-                        records.seek(start)
-                        out.write(records.read(end - start))
-            tmp.replace(self.target)
-            self.partial.unlink()
-        else:
-            self.partial.replace(self.target)
-        self.log.unlink()
+            self._write_in_input_order(paths)
+        _sync(ready)  # on disk before the line that says so, or a power cut could leave the line alone
+        with open(self.log, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"finished": ready.name}) + "\n")
+            log.flush()
+            os.fsync(log.fileno())
+        self._put_in_place(ready)
+
+    def _write_in_input_order(self, paths: list[Path]) -> None:
+        where = {(entry.position, entry.case): (entry.start, entry.end) for entry in self._entries()}
+        with open(self.partial, "rb") as records, open(self.ordered, "wb") as out:
+            for position, case in enumerate(read_inputs(paths)):
+                span = where.get((position, case.id))
+                if span:  # a position whose case changed since it was logged was decided again
+                    records.seek(span[0])
+                    out.write(records.read(span[1] - span[0]))
+
+    def _put_in_place(self, ready: Path) -> None:
+        """After the "finished" line: each step may be repeated by a re-run; the log goes last."""
+        if ready.exists():
+            ready.replace(self.target)
+        for leftover in (self.partial, self.ordered, self.log):
+            leftover.unlink(missing_ok=True)
+
+
+def _lock(path: Path, shown: str) -> int:
+    """A descriptor holding an exclusive lock on `path`, this process's pid written in it.
+    A POSIX (fcntl) lock is the process's own: forked workers do not inherit it (a flock
+    would outlive a killed run in a worker finishing its chunk), and the kernel drops it
+    when the process dies, however it dies."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise InputError(shown, f"cannot create {path.name} beside it ({exc.strerror})") from None
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = _lock_holder(fd) if exc.errno in (errno.EACCES, errno.EAGAIN) else None
+            os.close(fd)
+            if holder is None:
+                raise InputError(shown, f"cannot lock {path.name} ({exc.strerror})") from None
+            raise InputError(shown, f"is being written by another run (pid {holder})") from None
+        try:
+            here, held = os.stat(path), os.fstat(fd)
+            if (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino):
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the run before removed the file after this one opened it: lock the one there now
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    return fd
+
+
+def _lock_holder(fd: int) -> str:
+    """The pid the holder wrote, waiting a moment in case it has only just taken the lock."""
+    for _ in range(20):
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text.isdigit():
+            return text
+        time.sleep(0.05)
+    return "unknown"
+
+
+def _sync(path: Path) -> None:
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
+
+
+def _log_line(position: int, case: str, end: int) -> str:
+    # "end" last: a line cut anywhere loses its closing brace, so it never parses
+    return json.dumps({"position": position, "case": case, "end": end}) + "\n"

@@ -15,18 +15,14 @@ from pathlib import Path
 from rdflib import RDF, BNode, Graph, URIRef
 
 from reasoner.errors import InputError
+from reasoner.jsonld_contexts import NOT_IN_IRI, NetworkRefused, no_network, not_an_iri, resolve_contexts
 from reasoner.namespaces import GR
-from reasoner.paths import CONTEXT_FILE, CONTEXT_IRI, SHAPES_DIR
+from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
 
 FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
 MAX_BYTES = 50 * 1024 * 1024
 # Relative ids in JSON cases resolve against this base plus the file's stem.
 CASE_BASE = "https://w3id.org/guideline-reasoner/case/"
-
-
-@lru_cache(maxsize=1)
-def published_context() -> dict:
-    return json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
 
 
 def read_case(path: Path) -> Graph:
@@ -57,15 +53,29 @@ def read_case(path: Path) -> Graph:
         _parse_json(graph, text, source)
     else:
         try:
-            graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
+            with no_network():
+                graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
+        except NetworkRefused as exc:
+            raise InputError(source, f"reading it tried to reach the network ({exc})") from None
         except Exception as exc:  # rdflib's parsers raise many types; all mean bad syntax
             raise InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
     if len(graph) == 0:
         raise InputError(source, "no RDF statements in the file")
+    _check_iris(graph, source)
     return graph
 
 
-def _parse_json(graph: Graph, text: str, source: str) -> None:
+def _check_iris(graph: Graph, source: str) -> None:
+    """Ids are checked in the JSON; this catches the rest (terms expanded by @vocab)."""
+    for triple in graph:
+        for term in triple:
+            if isinstance(term, URIRef) and NOT_IN_IRI.search(term):
+                raise InputError(source, not_an_iri(str(term)))
+
+
+def json_case(text: str, source: str) -> dict:
+    """A JSON or JSON-LD case ready for a JSON-LD parser (this one and batch's): unnamed
+    nodes named, every context reference resolved locally or refused (no network)."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -75,14 +85,18 @@ def _parse_json(graph: Graph, text: str, source: str) -> None:
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
     _name_unnamed_nodes(document)
-    context = document.get("@context", CONTEXT_IRI)
-    # The published context is served from the local file: no network at decision time.
-    if context == CONTEXT_IRI:
-        document["@context"] = published_context()
-    elif isinstance(context, list):
-        document["@context"] = [published_context() if c == CONTEXT_IRI else c for c in context]
+    document.setdefault("@context", CONTEXT_IRI)  # plain JSON cases are in the published context
+    resolve_contexts(document, source)
+    return document
+
+
+def _parse_json(graph: Graph, text: str, source: str) -> None:
+    document = json_case(text, source)
     try:
-        graph.parse(data=json.dumps(document), format="json-ld", base=CASE_BASE + quote(Path(source).stem))
+        with no_network():
+            graph.parse(data=json.dumps(document), format="json-ld", base=CASE_BASE + quote(Path(source).stem))
+    except NetworkRefused as exc:
+        raise InputError(source, f"reading it tried to reach the network ({exc})", field="@context") from None
     except Exception as exc:
         raise InputError(source, f"not valid JSON-LD: {_first_line(exc)}") from None
 

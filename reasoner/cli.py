@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", type=Path, metavar="SPLIT.json",
                     help="also report the tune and check halves listed in this file "
                          "(tests/fixtures/letters/dev-split.json for the development letters)")
+    ev.add_argument("--reasons", type=Path, metavar="REASONS.tsv",
+                    help="the reviewers' main reasons, labelled by hand per item, for reason agreement "
+                         "(tests/fixtures/letters/dev-main-reasons.tsv for the development letters)")
 
     kb = commands.add_parser(
         "kb", help="what the knowledge base holds: recommendations by grade and guideline",
@@ -204,31 +207,38 @@ def run_decide(args) -> int:
 
 def _run_batch(args) -> int:
     from reasoner import batch
-    from reasoner.knowledge import KnowledgeBase
 
     for path in args.cases:
         if not path.exists():
             raise InputError(str(path), "not found")
-    nquads = bool(args.output and args.output.suffix.lower() == ".nq")
     summary = batch.Summary()
-    kb = KnowledgeBase().closure_ntriples
     if args.output is None:
-        records = batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1), chunk_size=args.chunk_size,
-                                                     progress=batch.progress_bar()), summary)
-        batch.write_records(records, sys.stdout, nquads=False)
+        numbered = batch.summarise(_decide_numbered(args), summary)
+        batch.write_records((record for _, record in numbered), sys.stdout, nquads=False)
     else:
-        # records are written as they come to OUT.partial, so an interrupted run resumes
-        output = batch.ResumableOutput(args.output.resolve())
-        done = output.resume()
-        if done:
-            print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {output.partial.name}",
-                  file=sys.stderr)
-        output.write_all(batch.summarise(batch.decide_batch(args.cases, kb, jobs=max(args.jobs, 1),
-                                                            chunk_size=args.chunk_size, progress=batch.progress_bar(),
-                                                            explain=nquads, skip=done), summary), nquads)
-        output.finish(args.cases)
+        # one run at a time on OUT; records go as they come to OUT.partial, so a killed run resumes
+        with batch.ResumableOutput(_output_file(args.output), shown=str(args.output)) as output:
+            if output.finished_earlier():
+                print(f"guideline-reasoner: {args.output} was already complete (the run that wrote it was stopped "
+                      "while tidying up, now done); nothing decided", file=sys.stderr)
+                return EXIT_OK
+            done = output.resume()
+            if done:
+                print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {output.partial.name}",
+                      file=sys.stderr)
+            nquads = args.output.suffix.lower() == ".nq"
+            output.write_all(batch.summarise(_decide_numbered(args, explain=nquads, skip=done), summary), nquads)
+            output.finish(args.cases)
     print(f"\nguideline-reasoner: {summary.as_text()}", file=sys.stderr)
     return EXIT_OK
+
+
+def _decide_numbered(args, **options):
+    from reasoner import batch
+    from reasoner.knowledge import KnowledgeBase
+
+    return batch.decide_numbered(args.cases, KnowledgeBase().closure_ntriples, jobs=max(args.jobs, 1),
+                                 chunk_size=args.chunk_size, progress=batch.progress_bar(), **options)
 
 
 def _keep(store_dir: Path, reasoner, cases, results) -> None:
@@ -335,7 +345,7 @@ def run_import_letter(args) -> int:
     fmt = "json-ld" if args.output and args.output.suffix.lower() in (".jsonld", ".json") else "turtle"
     graph = bind_prefixes(imported.graph)
     if fmt == "json-ld":
-        from reasoner.case_loader import published_context
+        from reasoner.jsonld_contexts import published_context
 
         text = graph.serialize(format="json-ld", context=published_context(), indent=2)
     else:
@@ -356,7 +366,10 @@ def run_evaluate(args) -> int:
     if not args.directory.is_dir():
         raise InputError(str(args.directory), "not a folder of letters")
     split = _read_split(args.split) if args.split else None
-    data = evaluation.report(evaluation.evaluate(args.directory, Reasoner(), progress=evaluation.progress_bar), split)
+    evaluated = evaluation.evaluate(args.directory, Reasoner(), progress=evaluation.progress_bar)
+    if args.reasons:
+        evaluation.attach_main_reasons(evaluated, _read_main_reasons(args.reasons))
+    data = evaluation.report(evaluated, split)
     render = {"json": evaluation.as_json, "markdown": evaluation.as_markdown, "text": evaluation.as_text}[args.format]
     emit(render(data), args.output)
     return EXIT_OK
@@ -371,6 +384,17 @@ def _read_split(path: Path) -> dict[str, str]:
         raise InputError(str(path), f"cannot read the split file: {exc.strerror}") from None
     except (ValueError, KeyError, TypeError):
         raise InputError(str(path), "not a split file: JSON with 'tune' and 'check' lists of letter ids") from None
+
+
+def _read_main_reasons(path: Path) -> dict[tuple[str, int], str]:
+    from reasoner.letters import evaluation
+
+    try:
+        return evaluation.load_main_reasons(path)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the reasons file: {exc.strerror}") from None
+    except ValueError:
+        raise InputError(str(path), "not a reasons file: tab-separated letter, item number, decision, reason id") from None
 
 
 def run_kb(args) -> int:
@@ -400,11 +424,7 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    target = output.resolve()
-    if target.is_dir():
-        raise InputError(str(output), "is a directory; give a file name for the output")
-    if not target.parent.is_dir():
-        raise InputError(str(output), "the output folder does not exist")
+    target = _output_file(output)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -413,6 +433,16 @@ def emit(text: str, output: Path | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _output_file(output: Path) -> Path:
+    """`output` resolved; an input error when no file can be written there."""
+    target = output.resolve()
+    if target.is_dir():
+        raise InputError(str(output), "is a directory; give a file name for the output")
+    if not target.parent.is_dir():
+        raise InputError(str(output), "the output folder does not exist")
+    return target
 
 
 if __name__ == "__main__":

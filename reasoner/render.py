@@ -142,7 +142,7 @@ def as_rdf(results: list[CaseResult], fmt: str) -> str:
         merged += result.explanation
     bind_prefixes(merged)
     if fmt == "json-ld":
-        from reasoner.case_loader import published_context
+        from reasoner.jsonld_contexts import published_context
 
         return merged.serialize(format="json-ld", context=published_context(), indent=2)
     return merged.serialize(format=fmt)

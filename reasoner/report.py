@@ -61,17 +61,25 @@ def rationale(record: dict) -> str:
     return " ".join(p if p.endswith((".", ")")) else p + "." for p in parts)
 
 
-@lru_cache(maxsize=1)
-def _environment():
-    from jinja2 import Environment, PackageLoader, select_autoescape
+@lru_cache(maxsize=2)
+def _environment(kind: str):
+    """HTML escapes every printed value (labels and item text come from case files and
+    letters); Markdown escapes them its own way (reasoner/markdown_text.py)."""
+    from jinja2 import Environment, PackageLoader
 
-    return Environment(loader=PackageLoader("reasoner", "templates"),
-                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    from reasoner import markdown_text
+
+    options = dict(loader=PackageLoader("reasoner", "templates"), trim_blocks=True, lstrip_blocks=True)
+    if kind == "html":
+        return Environment(autoescape=True, **options)
+    environment = Environment(autoescape=False, finalize=markdown_text.escape, **options)
+    environment.filters["code"] = markdown_text.code
+    return environment
 
 
 def as_html(results: list[CaseResult]) -> str:
-    return _environment().get_template("report.html.j2").render(cases=[report_data(r) for r in results])
+    return _environment("html").get_template("report.html.j2").render(cases=[report_data(r) for r in results])
 
 
 def as_markdown(results: list[CaseResult]) -> str:
-    return _environment().get_template("report.md.j2").render(cases=[report_data(r) for r in results])
+    return _environment("markdown").get_template("report.md.j2").render(cases=[report_data(r) for r in results])

@@ -40,9 +40,10 @@ from reasoner.namespaces import GR  # noqa: E402
 
 BASE = "https://w3id.org/guideline-reasoner/case-library/"
 # Requirements a "fails" case can break, in the order the cases are named.
-FAIL_ORDER = ("within-visit-limit", "within-statutory-visit-cap", "within-duration-limit", "duration-stated",
+FAIL_ORDER = ("within-visit-limit", "within-per-request-limit", "within-statutory-visit-cap", "within-duration-limit", "duration-stated",
               "compound-ingredients-recommended", "conservative-care-failed", "first-line-treatment-failed",
-              "adjunct-to-active-treatment", "not-maintenance-care", "functional-improvement-documented",
+              "adjunct-to-active-treatment", "in-cognitive-behavioural-program", "not-maintenance-care",
+              "functional-improvement-documented",
               "body-part-not-excluded", "treatment-recommended", "body-part-specified")
 FINDING_REQUIREMENTS = "finding"
 DEFAULT_REGIONS = ("LowBack", "Knee", "Shoulder", "Wrist", "Elbow", "Hip", "CervicalSpine", "AnkleAndFoot", "Head")
@@ -64,6 +65,7 @@ class Rec:
     trial: int | None
     max: int | None
     max_use: int | None
+    max_per_request: int | None
     min_cc: int | None
     first_line: list[str]
     excluded: list[str]
@@ -130,6 +132,7 @@ class Library:
                 purpose=(local(self.g.value(r, GR.appliesToCarePurpose)) if self.g.value(r, GR.appliesToCarePurpose) else None),
                 phase=(local(self.g.value(r, GR.appliesToPhase)) if self.g.value(r, GR.appliesToPhase) else None),
                 trial=self.value(r, GR.trialVisits), max=self.value(r, GR.maxVisits), max_use=self.value(r, GR.maxUseWeeks),
+                max_per_request=self.value(r, GR.maxPerRequest),
                 min_cc=self.value(r, GR.minConservativeCareWeeks),
                 first_line=sorted(local(x) for x in self.g.objects(r, GR.firstLineTreatment)),
                 excluded=sorted(local(x) for x in self.g.objects(r, GR.excludedIngredient)),
@@ -195,6 +198,8 @@ class Library:
         for first in rec.first_line:
             spec.episodes.append({"treatment": first, "response": "Ineffective"})
         spec.episodes.append({"treatment": "HomeExerciseProgram", "ongoing": True})
+        if "in-cognitive-behavioural-program" in rec.requires:
+            spec.episodes.append({"treatment": "PsychologicalTreatment", "ongoing": True})
         if rec.phase == "Continuation":
             spec.episodes.append({"treatment": rec.treatment, "visits": 0, "outcome": "ObjectiveFunctionalImprovement"})
         limit = rec.trial or rec.max
@@ -209,6 +214,8 @@ class Library:
             spec.quantity = (rec.trial or rec.max) + 1
         elif requirement == "within-statutory-visit-cap":
             spec.episodes.append({"treatment": rec.treatment, "visits": rec.max, "outcome": "ObjectiveFunctionalImprovement"})
+        elif requirement == "within-per-request-limit":
+            spec.quantity = rec.max_per_request + 1
         elif requirement == "within-duration-limit":
             spec.duration_weeks = rec.max_use + 1
         elif requirement == "duration-stated":
@@ -219,7 +226,7 @@ class Library:
             spec.conservative_weeks = rec.min_cc - 1
         elif requirement == "first-line-treatment-failed":
             spec.episodes = [e for e in spec.episodes if e.get("response") != "Ineffective"]
-        elif requirement == "adjunct-to-active-treatment":
+        elif requirement in ("adjunct-to-active-treatment", "in-cognitive-behavioural-program"):
             spec.episodes = [e for e in spec.episodes if not e.get("ongoing")]
         elif requirement == "not-maintenance-care":
             spec.purpose = "MaintenanceCare"

@@ -105,14 +105,17 @@ def test_cli_batch_nquads_output_and_summary(tmp_path):
     assert len(decisions) == 3
 
 
-def _kill_half_way_and_resume(tmp_path, name: str) -> tuple[Path, subprocess.CompletedProcess]:
+def _kill_half_way_and_resume(tmp_path, name: str, inputs: tuple[Path, ...] = (LIBRARY,)
+                              ) -> tuple[Path, subprocess.CompletedProcess]:
     import os
     import signal
     import time
 
+    from reasoner.batch import read_inputs
+
     out = tmp_path / name
     log = tmp_path / f"{name}.partial.log"
-    command = [sys.executable, "-m", "reasoner", "decide", "--batch", str(LIBRARY), "--chunk-size", "10", "-o", str(out)]
+    command = [sys.executable, "-m", "reasoner", "decide", "--batch", *map(str, inputs), "--chunk-size", "10", "-o", str(out)]
     first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 30):
@@ -121,7 +124,7 @@ def _kill_half_way_and_resume(tmp_path, name: str) -> tuple[Path, subprocess.Com
     first.wait()
     assert not out.exists()
     written_before = log.read_text().count("\n")
-    assert 0 < written_before < len(list(LIBRARY.glob("*.ttl")))
+    assert 0 < written_before < sum(1 for _ in read_inputs(list(inputs)))
     second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr
     assert "resuming" in second.stderr

@@ -2,7 +2,12 @@
 with the reviewers. Agreement is measured on covered items only (an item no
 recommendation applies to counts against coverage, never as a guess), per class (Upheld
 recall, Overturned recall, balanced accuracy) because nine in ten items are Upheld, and
-on reasons (the reviewer's cited section is among ours). Given a split file (tune and check
+on reasons. Reason agreement needs the reviewer's main reason, labelled by hand per item
+(a requirement id, or "other"; tests/fixtures/letters/dev-main-reasons.tsv for the
+development letters): it agrees when our outcome is the reviewer's and, for Upheld, the
+labelled requirement is among our unmet ones (for Overturned, among our met ones). Without
+labels it is not measured. Cited-section agreement (the reviewer's cited section appears
+among our citations) is reported beside it; it says less. Given a split file (tune and check
 letter lists, drawn once by scripts/split-dev-letters), each half is reported too: the
 check half is the measure of whether a change generalises."""
 
@@ -18,6 +23,7 @@ from rdflib import RDFS
 
 from reasoner.letters.importer import import_letter
 from reasoner.letters.reading import LetterError
+from reasoner.markdown_text import escape
 from reasoner.namespaces import GR
 
 PREDICTED_IMR = {"not-medically-necessary": "Upheld", "medically-necessary": "Overturned"}
@@ -36,6 +42,8 @@ class ItemResult:
     citations: list[str]
     reviewer: str
     reviewer_guideline: str
+    number: int = 0                 # the item's place in its letter, from 1
+    main_reason: str | None = None  # hand-labelled requirement id of the reviewer's main reason
 
     @property
     def covered(self) -> bool:
@@ -46,8 +54,16 @@ class ItemResult:
         return PREDICTED_IMR.get(self.outcome)
 
     @property
-    def reason_agrees(self) -> bool:
+    def cited_section_agrees(self) -> bool:
         return cited_section_matches(self.reviewer_guideline, self.citations)
+
+    @property
+    def reason_agrees(self) -> bool | None:
+        """Our decisive requirement is the reviewer's main reason (None when not labelled)."""
+        if self.main_reason is None:
+            return None
+        wanted = "not-met" if self.reviewer == "Upheld" else "met"
+        return self.predicted == self.reviewer and f"{self.main_reason}:{wanted}" in self.reasons
 
 
 @dataclass
@@ -82,7 +98,7 @@ def evaluate(directory: Path, reasoner, progress=None) -> Evaluation:
                 outcome=record["outcome"],
                 reasons=[f"{r['requirement']}:{r['status']}" for r in record["reasons"]],
                 citations=sorted({r["citation"] for r in record["reasons"] if r["citation"]}),
-                reviewer=label.decision, reviewer_guideline=label.maximus_guideline))
+                reviewer=label.decision, reviewer_guideline=label.maximus_guideline, number=n_item))
     return out
 
 
@@ -115,6 +131,22 @@ def is_physical_medicine(treatment: str | None, vocabulary) -> bool:
     return category_of(treatment, vocabulary) == "physical-medicine"
 
 
+def load_main_reasons(path: Path) -> dict[tuple[str, int], str]:
+    """(letter id, item number) → the reviewer's main reason, from a tab-separated file of
+    letter, item number, decision, reason id, note ('#' lines are comments)."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            letter, number, _decision, reason = line.split("\t")[:4]
+            out[(letter.strip(), int(number))] = reason.strip()
+    return out
+
+
+def attach_main_reasons(evaluation: "Evaluation", labels: dict[tuple[str, int], str]) -> None:
+    for r in evaluation.results:
+        r.main_reason = labels.get((Path(r.letter).stem, r.number))
+
+
 def cited_section_matches(reviewer_guideline: str, citations: list[str]) -> bool:
     """The reviewer's cited section (or page, or document when no section is named) appears
     in one of our citations."""
@@ -139,6 +171,7 @@ def metrics(results: list[ItemResult]) -> dict:
     upheld_recall = _ratio(sum(r.predicted == "Upheld" for r in upheld), len(upheld))
     overturned_recall = _ratio(sum(r.predicted == "Overturned" for r in overturned), len(overturned))
     recalls = [x for x in (upheld_recall, overturned_recall) if x is not None]
+    labelled = [r for r in covered if r.main_reason is not None]
     return {
         "items": len(results),
         "covered": len(covered),
@@ -146,7 +179,9 @@ def metrics(results: list[ItemResult]) -> dict:
         "balanced_accuracy": round(sum(recalls) / len(recalls), 4) if recalls else None,
         "upheld_recall": upheld_recall,
         "overturned_recall": overturned_recall,
-        "reason_agreement": _ratio(sum(r.reason_agrees for r in covered), len(covered)),
+        "reason_agreement": _ratio(sum(bool(r.reason_agrees) for r in labelled), len(labelled)),
+        "reason_labelled": len(labelled),
+        "cited_section_agreement": _ratio(sum(r.cited_section_agrees for r in covered), len(covered)),
         "confusion": {f"reviewer {actual} / ours {ours}": sum(r.reviewer == actual and r.predicted == ours for r in covered)
                       for actual in ("Upheld", "Overturned") for ours in ("Upheld", "Overturned")},
     }
@@ -181,6 +216,7 @@ def report(evaluation: Evaluation, split: dict[str, str] | None = None) -> dict:
         "quantity": r.quantity, "outcome": r.outcome,
         "predicted": r.predicted, "reviewer": r.reviewer, "reviewer_guideline": r.reviewer_guideline,
         "reasons": r.reasons, "citations": r.citations, "reason_agrees": r.reason_agrees,
+        "cited_section_agrees": r.cited_section_agrees, "main_reason": r.main_reason,
         **({"half": half_of[r.letter]} if split is not None else {}),
     } for r in evaluation.results]
     return data
@@ -190,7 +226,8 @@ def as_json(data: dict) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-FIGURES = ("items", "covered", "coverage", "balanced_accuracy", "upheld_recall", "overturned_recall", "reason_agreement")
+FIGURES = ("items", "covered", "coverage", "balanced_accuracy", "upheld_recall", "overturned_recall", "reason_agreement",
+           "reason_labelled", "cited_section_agreement")
 
 
 def _show(x) -> str:
@@ -224,9 +261,9 @@ def as_markdown(data: dict) -> str:
     lines += ["", "| letter | item | ours | reviewer | reviewer's citation | our reasons not met |", "|---|---|---|---|---|---|"]
     for r in data["per_item"]:
         unmet = ", ".join(x.split(":")[0] for x in r["reasons"] if x.endswith("not-met"))
-        item = r["item"][:80].replace("|", "/")
-        lines.append(f"| {r['letter']} | {item} | {r['predicted'] or 'no guideline'} | {r['reviewer']} | "
-                     f"{r['reviewer_guideline'][:90].replace('|', '/')} | {unmet} |")
+        item, citation = (escape(text.replace("|", "/")) for text in (r["item"][:80], r["reviewer_guideline"][:90]))
+        lines.append(f"| {escape(r['letter'])} | {item} | {r['predicted'] or 'no guideline'} | {r['reviewer']} | "
+                     f"{citation} | {unmet} |")
     return "\n".join(lines) + "\n"
 
 

@@ -93,6 +93,7 @@ def find_ingredients(text: str) -> list[str]:
 
 
 def find_regions(text: str) -> list[str]:
+    text = re.sub(lexicon.NOT_REGIONS, " ", text, flags=re.I)
     found = []
     for pattern, region in lexicon.REGIONS:
         if region and re.search(r"\b(?:" + pattern + r")", text, re.I) and region not in found:
@@ -115,6 +116,11 @@ def frequency(text: str) -> tuple[int | None, int | None]:
     daily = re.search(rf"\bdaily\b.*?\bfor\s+{NUM}\s+weeks?", text, re.I)
     if daily:
         return 7, number(daily.group(1))
+    # "1 to 2 times a week for 4 weeks": the guidelines give frequencies as ranges too, and a
+    # request whose lower end fits is one a reviewer can certify; read the lower end
+    ranged = _first_match(RANGE_PATTERNS, text)
+    if ranged:
+        return number(ranged.group(1)), number(ranged.group(3))
     m = _first_match(FREQUENCY_PATTERNS, text)
     return (number(m.group(1)), number(m.group(2))) if m else (None, None)
 
@@ -130,21 +136,27 @@ def _first_match(patterns: tuple[str, ...], text: str) -> re.Match | None:
     return next((m for pattern in patterns if (m := re.search(pattern, text, re.I))), None)
 
 
+RANGE_PATTERNS = (
+    rf"{NUM}\s*(?:to|-|–|or)\s*{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
+    rf"{NUM}\s*(?:-|–)\s*{NUM}\s*x\s*{NUM}\b",
+)
 FREQUENCY_PATTERNS = (
-    rf"{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*weeks?",
+    rf"{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
     rf"{NUM}\s*x\s*{NUM}\b",
     rf"{NUM} times {NUM}\b(?!\s*(?:sessions|visits))",
-    rf"{NUM}\s*(?:visits?|sessions?)\s*(?:a|per)\s*week\s*for\s*{NUM}\s*weeks?",
+    rf"{NUM}\s*(?:visits?|sessions?)\s*(?:a|per)\s*week\s*for\s*{NUM}\s*(?:weeks?|wks?)\b",
 )
+# "x 4 weeks" is a duration, not a count
+NOT_A_SPAN = r"(?!\s*(?:weeks?|wks?|days?|months?)\b)"
 # Stated counts, most explicit first; a frequency x duration product is the fallback.
 QUANTITY_PATTERNS = (
     rf"\({NUM}(?:\s*{UNITS})?\)",
     rf"{NUM}\s+(?:additional\s+|more\s+|\w+\s+){{0,3}}{UNITS}",
     rf"\b(?:sessions?|visits?|treatments?)\s*(?:x|#)\s*{NUM}",
-    rf"\bx\s*{NUM}\b",
+    rf"\bx\s*{NUM}\b{NOT_A_SPAN}",
     rf"#\s*{NUM}\b",
     rf"QTY:?\s*{NUM}",
     rf"\b{NUM}\s*(?:days?|weeks?)\s+rental",
-    rf"\btimes\s+{NUM}\b",
+    rf"\btimes\s+{NUM}\b{NOT_A_SPAN}",
     r",\s*(\d+)\s*$",
 )

@@ -30,7 +30,9 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"work (?:hardening|conditioning)", "WorkConditioning"),
     (r"functional restoration|HELP program", "FunctionalRestorationProgram"),
     (r"partial hospitali[sz]ation", "PsychologicalTreatment"),
-    (r"PT/OT|physical therapy|physiotherapy|\bPT\b", "PhysicalTherapy"),
+    # therapeutic exercise and activities are the active procedures of a physical therapy visit
+    (r"PT/OT|physical therapy|physiotherapy|\bPT\b|therapeutic (?:exercises?|activit(?:y|ies))|neuromuscular re-?education",
+     "PhysicalTherapy"),
     (r"occupational therapy|\bOT\b|hand therapy", "OccupationalTherapy"),
     (r"home exercise", "HomeExerciseProgram"),
     (r"shock ?wave|ESWT", "ShockWaveTherapy"),
@@ -38,12 +40,14 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"TENS|EMS unit|interferential|electrical stimulation", "TENS"),
     (r"ultrasound therapy|therapeutic ultrasound", "TherapeuticUltrasound"),
     (r"laser", "LowLevelLaserTherapy"),
+    (r"thermograph\w*", "Thermography"),
+    (r"infra-?red", "InfraredTherapy"),
     (r"traction|inversion table", "Traction"),
     (r"biofeedback", "Biofeedback"),
     # diagnostics
     (r"MR arthrogra\w*|arthrogram", "MRArthrogram"),
     (r"\bMRI\b|magnetic resonance", "MagneticResonanceImaging"),
-    (r"\bCT\b|CAT scan|computed tomography", "ComputedTomography"),
+    (r"\bCT\b|CAT scan|comput(?:ed|eri[sz]ed) (?:axial )?tomography", "ComputedTomography"),
     (r"x-?rays?|radiograph\w*|films", "XRay"),
     (r"bone scan", "BoneScan"),
     (r"ultrasound|sonogra\w*", "Ultrasonography"),
@@ -65,7 +69,10 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"trigger point", "TriggerPointInjection"),
     (r"injection|cortisone|steroid shot|dexamethasone", "CorticosteroidJointInjection"),
     # equipment and services
-    (r"lumbar support|back brace|LSO\b|lumbar brace", "LumbarSupport"),
+    (r"lumbar support|back (?:brace|support)|LSO\b|lumbar (?:brace|corset)|lumbo-?sacral orthosis|lumbar orthosis", "LumbarSupport"),
+    (r"knee (?:scooter|walker)|crutch(?:es)?|wheel ?chair|rollator|\bwalker\b|\bcane\b", "MobilityAid"),
+    (r"heat(?:ing)? pads?|hot packs?|heat (?:wraps?|packs?)", "HeatTherapy"),
+    (r"(?:hot/cold|cold|ice) packs?", "HotColdTherapy"),
     (r"(?:cervical|wedge) pillow", "CervicalPillow"),
     (r"brace|splint", "Splint"),
     (r"hospital bed", "HospitalBed"),
@@ -76,8 +83,12 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"transportation", "Transportation"),
     (r"psycholog\w* (?:evaluation|consult)|psych eval", "PsychologicalEvaluation"),
     (r"psychotherapy|cognitive behavio\w*|\bCBT\b|psycholog\w*", "PsychologicalTreatment"),
+    # a visit with a surgeon, named by the visit word before or after the surgeon
+    (r"(?:consult\w*|referral|evaluation|eval\b|\bTOC\b)[^,;]{0,40}(?:spine|spinal|neuro|ortho\w*)[^,;]{0,15}surg\w*|"
+     r"(?:spine|spinal|neuro|ortho\w*(?: spine)?)\s*surg\w*[^,;]{0,25}(?:consult\w*|evaluation|eval\b|referral)|"
+     r"surgical (?:consult\w*|evaluation|referral)", "SurgicalConsultation"),
     (r"consult\w*|referral|evaluation|\bTOC\b|follow[- ]up visit|office visit", "OfficeVisit"),
-    (r"gloves|wipes|pad\b|wraps?\b|walker|cane|commode|durable medical", "DurableMedicalEquipment"),
+    (r"gloves|wipes|pad\b|wraps?\b|commode|durable medical", "DurableMedicalEquipment"),
 )
 
 # Drugs: (pattern, class). Checked when no non-drug treatment matched first.
@@ -126,15 +137,21 @@ REGIONS: tuple[tuple[str, str], ...] = (
     (r"wrists?", "Wrist"),
     (r"hands?|fingers?|thumbs?", "Hand"),
     (r"forearms?", "Forearm"),
-    (r"hips?", "Hip"),
+    (r"hips?|pelvi[sc]", "Hip"),  # ODG's Hip and Pelvis chapter
     (r"knees?", "Knee"),
     (r"ankles?", "Ankle"),
     (r"feet|foot", "Foot"),
-    (r"abdomen|pelvis|groin|inguinal", "Abdomen"),
+    (r"abdomen|groin|inguinal", "Abdomen"),
     (r"head\b|brain|skull", "Head"),
     (r"upper extremit\w*|\barms?\b", "UpperExtremity"),
     (r"lower extremit\w*|\blegs?\b", "LowerExtremity"),
 )
+
+# Device names that contain a body part word but say nothing of where treatment is directed
+NOT_REGIONS = r"knee (?:scooter|walker)"
+
+# "strain of the left knee": the side between the article and the region
+SIDE = r"(?:(?:left|right|bilateral) )?"
 
 # Diagnoses in case summaries: (pattern, condition local name)
 CONDITIONS: tuple[tuple[str, str], ...] = (
@@ -147,14 +164,14 @@ CONDITIONS: tuple[tuple[str, str], ...] = (
     (r"myalgia|myositis|fibromyalgia|myofascial", "MyalgiaMyositis"),
     (r"complex regional pain|\bCRPS\b|reflex sympathetic", "ComplexRegionalPainSyndrome"),
     (r"carpal tunnel", "CarpalTunnelSyndrome"),
-    (r"(?:lumbar|low back|lumbosacral) (?:sprain|strain)|(?:sprain|strain) of the (?:lumbar|low back)", "LumbarSprainStrain"),
-    (r"(?:cervical|neck) (?:muscle )?(?:sprain|strain)|(?:sprain|strain) of the (?:cervical|neck)", "CervicalSprainStrain"),
+    (r"(?:lumbar|low back|lumbosacral) (?:sprain|strain)|(?:sprain|strain) of (?:the )?(?:lumbar|low back)", "LumbarSprainStrain"),
+    (r"(?:cervical|neck) (?:muscle )?(?:sprain|strain)|(?:sprain|strain) of (?:the )?(?:cervical|neck)", "CervicalSprainStrain"),
     (r"cervicalgia|neck pain|cervical spondylosis", "Cervicalgia"),
-    (r"shoulder (?:sprain|strain)", "ShoulderSprainStrain"),
+    (rf"shoulder (?:sprain|strain)|(?:sprain|strain) of (?:the )?{SIDE}shoulder", "ShoulderSprainStrain"),
     (r"full[- ]thickness (?:rotator cuff|supraspinatus|infraspinatus|cuff) tear|full[- ]thickness tear of the (?:\w+ )?(?:rotator cuff|supraspinatus|infraspinatus)|complete (?:rotator cuff|supraspinatus) (?:tear|rupture)", "FullThicknessRotatorCuffTear"),
     (r"rotator cuff|impingement|supraspinatus", "RotatorCuffSyndrome"),
     (r"lateral epicondyl\w+|tennis elbow", "LateralEpicondylitis"),
-    (r"knee (?:sprain|strain)", "KneeSprainStrain"),
+    (rf"knee (?:sprain|strain)|(?:sprain|strain) of (?:the )?{SIDE}knee", "KneeSprainStrain"),
     (r"(?:osteoarthritis|degenerative joint disease|arthritis) of the (?:right |left |bilateral )?knee|knee osteoarthritis", "KneeOsteoarthritis"),
     (r"osteoarthritis|degenerative joint disease", "Osteoarthritis"),
     (r"(?:finger|phalan\w+|metacarpal|hand) fracture|fracture of the (?:\w+ )?(?:finger|hand)", "FingerFracture"),
@@ -176,7 +193,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                             "positive straight leg raising", "neurological deficit", "hypoesthesia", "atrophy"),
     "RedFlag": ("cauda equina", "tumor", "malignancy", "progressive neurologic deficit", "bowel or bladder",
                 "red flag", "red flags", "suspected fracture", "stress fracture", "occult fracture",
-                "avascular necrosis", "osteonecrosis"),
+                "avascular necrosis", "osteonecrosis", "hemarthrosis"),
     "MuscleSpasm": ("spasm", "spasms", "muscle spasm"),
     "NeuropathicPain": ("neuropathic pain", "neuropathy", "burning pain", "paresthesia", "paresthesias"),
     "SurgicalCandidate": ("surgical candidate", "candidate for surgery", "surgery was recommended",
@@ -186,6 +203,20 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "GastrointestinalRiskFactor": ("gastritis", "GERD", "reflux", "ulcer", "GI bleed", "dyspepsia",
                                    "stomach upset", "GI upset", "anticoagulant"),
     "Insomnia": ("insomnia", "difficulty sleeping", "sleep disturbance"),
+    "FailedToProgressInTherapy": ("failure to progress", "not progressing", "plateaued in therapy", "no progress in therapy"),
+    "InvasiveProcedurePlanned": ("injection is planned", "planned injection", "prior to injection", "prior to an injection",
+                                 "before an injection", "candidate for injection", "candidate for an injection",
+                                 "injection was recommended", "recommended an injection", "considering an injection"),
+    "KneeMechanicalSymptoms": ("locking", "catching", "giving way", "gives way", "buckling", "knee instability",
+                               "instability of the knee", "positive McMurray", "positive Lachman", "positive anterior drawer",
+                               "meniscal tear", "meniscus tear", "torn meniscus", "internal derangement"),
+    "RecentSurgeryOrInpatientStay": ("recently discharged", "discharged from the hospital", "discharged home",
+                                     "hospital discharge", "inpatient stay", "postoperative wound", "post-operative wound",
+                                     "surgical wound", "dressing changes", "recent surgery"),
+    "Anxiety": ("anxiety", "anxious", "panic attacks", "panic disorder"),
+    "ImpairedAmbulation": ("antalgic gait", "non-weight bearing", "non weight bearing", "nonweightbearing",
+                           "unable to bear weight", "difficulty walking", "unsteady gait", "gait instability",
+                           "ambulates with a cane", "uses a cane", "ambulates with crutches", "uses crutches", "limping"),
     "Homebound": ("homebound", "bedbound", "bed-bound"),
     "ReturnToWorkInQuestion": ("maximum medical improvement", "MMI", "permanent and stationary",
                                "failed return to work", "unsuccessful return to work",
