@@ -235,4 +235,4 @@ def test_a_hand_written_span_without_offsets_shows_on_one_line(tmp_path):
     assert '         evidence: "Massage twice, as the <provider> asked"\n' in cli("decide", str(case)).stdout
     report = tmp_path / "report.md"
     assert cli("report", str(case), "-o", str(report)).returncode == 0
-    assert '  - "Massage twice, as the <provider> asked"\n' in report.read_text()
+    assert '  - "Massage twice, as the \\<provider\\> asked"\n' in report.read_text()  # Markdown-escaped
