@@ -5,15 +5,16 @@ negotiation for SELECT/ASK (SPARQL results JSON, XML, CSV, TSV) and CONSTRUCT/DE
 (Turtle, N-Triples, JSON-LD, RDF/XML); `default-graph-uri` / `named-graph-uri`, and
 without them the default graph is the union of all graphs; a service description on GET
 /sparql without a query; an HTML page with a query box and the example queries on /.
-Read-only: updates, LOAD/CLEAR/DROP and SERVICE are refused with 403. Queries run in
-worker processes with a timeout (reasoner/query_runner.py). An optional bearer token
-guards every route. Spec: https://www.w3.org/TR/sparql11-protocol/"""
+Read-only: updates, LOAD/CLEAR/DROP and SERVICE are refused with 403, decided from the
+query's parse (reasoner/query_guard.py); a query the check cannot parse gets 400. Queries
+run in worker processes with a timeout and without network access
+(reasoner/query_runner.py). An optional bearer token guards every route.
+Spec: https://www.w3.org/TR/sparql11-protocol/"""
 
 from __future__ import annotations
 
 import contextlib
 import html
-import re
 import secrets
 import urllib.parse
 from pathlib import Path
@@ -27,26 +28,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from reasoner.paths import QUERIES_DIR
+from reasoner.query_guard import READ_ONLY
 from reasoner.query_runner import QueryRunner
 
 MAX_BODY = 1 * 2**20
-UPDATE = re.compile(r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
-                    r"(?:INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
-SERVICE = re.compile(r"\bSERVICE\b", re.I)
-
-
-def _strip_comments(query: str) -> str:
-    # '#' outside IRIs and strings starts a comment; good enough to find keywords
-    return re.sub(r'(<[^>]*>|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')|#[^\n]*', lambda m: m.group(1) or "", query)
-
-
-def refusal(query: str) -> str | None:
-    bare = _strip_comments(query)
-    if UPDATE.search(bare):
-        return "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, ...) is refused"
-    if SERVICE.search(re.sub(r"<[^>]*>|\"[^\"]*\"", "", bare)):
-        return "federated queries (SERVICE) are refused: this endpoint does not call other services"
-    return None
 
 
 class BearerToken(BaseHTTPMiddleware):
@@ -70,7 +55,7 @@ def service_description(base: str) -> str:
 [] a sd:Service ;
    sd:endpoint <{base}> ;
    sd:supportedLanguage sd:SPARQL11Query ;
-   sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
+   sd:feature sd:UnionDefaultGraph ;
    sd:resultFormat {" , ".join(formats)} .
 """
 
@@ -119,28 +104,25 @@ def create_app(store: Path, timeout: float = 10.0, max_result_mb: int = 50, toke
             if len(body) > MAX_BODY:
                 return PlainTextResponse(f"request body over {MAX_BODY // 1024} KB", status_code=413)
             if content_type == "application/sparql-update":
-                return PlainTextResponse(refusal("INSERT") or "", status_code=403)
+                return PlainTextResponse(READ_ONLY, status_code=403)
             if content_type == "application/sparql-query":
                 query = body.decode("utf-8", errors="replace")
             elif content_type == "application/x-www-form-urlencoded":
                 form = urllib.parse.parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
                 if any(key == "update" for key, _ in form):
-                    return PlainTextResponse(refusal("INSERT") or "", status_code=403)
+                    return PlainTextResponse(READ_ONLY, status_code=403)
                 query = next((value for key, value in form if key == "query"), query)
                 default_graphs += [value for key, value in form if key == "default-graph-uri"]
                 named_graphs += [value for key, value in form if key == "named-graph-uri"]
             else:
                 return PlainTextResponse("POST a query as application/sparql-query or form-encoded", status_code=415)
         elif "update" in params:
-            return PlainTextResponse(refusal("INSERT") or "", status_code=403)
+            return PlainTextResponse(READ_ONLY, status_code=403)
         if not query:
             accept = request.headers.get("accept", "")
             if "text/html" in accept:
                 return HTMLResponse(home_page())
             return Response(service_description(str(request.url).split("?")[0]), media_type="text/turtle")
-        refused = refusal(query)
-        if refused:
-            return PlainTextResponse(refused, status_code=403)
         answer = await run_in_threadpool(runner.run, query, default_graphs, named_graphs,
                                          request.headers.get("accept", ""))
         return Response(answer.body, status_code=answer.status, media_type=answer.media_type)

@@ -3,7 +3,10 @@ that runs past the timeout can really be stopped (the worker is killed and repla
 while the server goes on answering others.
 
 Each worker opens the store read-only once and answers (query, graphs, formats) messages
-with serialized results. The parent never opens the store itself."""
+with serialized results. The parent never opens the store itself. Before it runs a query a
+worker checks it from its parse (reasoner/query_guard.py: no update, no SERVICE), inside the
+timeout like the query; and the worker has no network access (reasoner/no_network.py), so
+a SERVICE call the check missed still reaches nothing."""
 
 from __future__ import annotations
 
@@ -59,7 +62,23 @@ def _is_float(text: str) -> bool:
 
 
 def _worker(path: str, inbox, outbox) -> None:
+    import sys
+
+    from reasoner.no_network import forbid_network
+
+    try:
+        forbid_network()  # first, so every thread started from here on inherits it
+    except OSError as exc:
+        print(f"guideline-reasoner: query worker keeps network access ({exc.strerror}); "
+              "SERVICE is still refused by the query check", file=sys.stderr)
+    if sys.version_info >= (3, 11):
+        # rdflib's parser takes ~11 frames per triple pattern, so the default limit refused
+        # queries of 85 patterns; 3.11 keeps Python calls off the C stack (measured: no crash
+        # up to this limit, deeper queries get 400)
+        sys.setrecursionlimit(20_000)
     import pyoxigraph as ox
+
+    from reasoner.query_guard import Refusal, screen
 
     store = ox.Store.read_only(path)
     while True:
@@ -68,6 +87,11 @@ def _worker(path: str, inbox, outbox) -> None:
             return
         query, default_graphs, named_graphs, accept = message
         try:
+            screened = screen(query)
+            if isinstance(screened, Refusal):
+                kind = "forbidden" if screened.status == 403 else "bad"
+                outbox.put((kind, "text/plain", screened.message.encode()))
+                continue
             kwargs = {}
             if default_graphs:
                 kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
@@ -75,7 +99,7 @@ def _worker(path: str, inbox, outbox) -> None:
                 kwargs["use_default_graph_as_union"] = True
             if named_graphs:
                 kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-            result = store.query(query, **kwargs)
+            result = store.query(screened, **kwargs)  # the text the check parsed
             if isinstance(result, ox.QueryTriples):
                 media = negotiate(accept, GRAPH_FORMATS)
                 body = ox.serialize(result, format=getattr(ox.RdfFormat, GRAPH_FORMATS[media]))
@@ -138,6 +162,8 @@ class QueryRunner:
         self._idle.put(worker)
         if kind == "bad":
             return Answer(400, media, body)
+        if kind == "forbidden":
+            return Answer(403, media, body)
         if kind == "error":
             return Answer(500, media, body)
         if len(body) > self.max_result_bytes:

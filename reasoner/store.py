@@ -1,7 +1,8 @@
 """The persistent store: an embedded Oxigraph (pyoxigraph on disk) holding the knowledge
 base in one named graph and each case, with its decisions, explanation triples and SHACL
 report, in a named graph of its own, named by the case IRI. Loading a case again replaces
-its graph.
+its graph, in one transaction: a process killed while loading leaves the old version or the
+new one, never an empty or half-written graph.
 
 Why pyoxigraph: it is a SPARQL 1.1 store with RocksDB persistence in the same wheel we
 already use for the pipeline, about 20 times faster than rdflib on our queries, and its
@@ -37,8 +38,7 @@ def ensure_knowledge(store: ox.Store, kb_ntriples: bytes, version: str) -> None:
           f'<http://www.w3.org/2002/07/owl#versionInfo> "{version}" }} }}'
     if store.query(ask):
         return
-    store.clear_graph(KB_GRAPH)
-    store.load(kb_ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=KB_GRAPH)
+    replace_graph(store, KB_GRAPH, kb_ntriples)
 
 
 def case_graph_name(case: Graph) -> ox.NamedNode:
@@ -52,9 +52,17 @@ def put_case(store: ox.Store, case: Graph, result) -> ox.NamedNode:
     """Replace the case's named graph with its facts, decisions and SHACL report."""
     name = case_graph_name(case)
     whole = case + result.explanation + result.report
-    store.clear_graph(name)
-    store.load(whole.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+    replace_graph(store, name, whole.serialize(format="nt", encoding="utf-8"))
     return name
+
+
+def replace_graph(store: ox.Store, name: ox.NamedNode, ntriples: bytes) -> None:
+    """Replace a named graph's triples in one step. clear_graph then load are two
+    transactions, and a kill between them left the graph empty; Oxigraph runs one SPARQL
+    Update request as one transaction, so DROP and INSERT DATA go in one request.
+    N-Triples lines are valid triples inside INSERT DATA, blank nodes included."""
+    store.update(f"DROP SILENT GRAPH <{name.value}> ;\n"
+                 f"INSERT DATA {{ GRAPH <{name.value}> {{\n{ntriples.decode('utf-8')}\n}} }}")
 
 
 def case_graphs(store: ox.Store) -> list[str]:
