@@ -223,15 +223,22 @@ def test_an_external_store_gives_the_same_evidence(tmp_path, reasoner):
 
 def test_a_hand_written_span_without_offsets_shows_on_one_line(tmp_path):
     """A case file may give evidence too: a quote with line breaks and no offsets is one
-    `evidence:` line in text and in the report, and null offsets in JSON."""
+    `evidence:` line in text and in the report, and null offsets in JSON; a companion
+    treatment's reason shows the companion's evidence."""
     seed = (ROOT / "examples" / "seed-case.ttl").read_text()
     case = tmp_path / "case.ttl"
     case.write_text(seed + '\n:massage-x2 <http://www.w3.org/ns/prov#wasDerivedFrom> :note .\n'
-                           ':note a gr:TextSpan ; gr:quote """Massage\ntwice, as the <provider> asked""" .\n')
+                           ':note a gr:TextSpan ; gr:quote """Massage\ntwice, as the <provider> asked""" .\n'
+                           ':physical-therapy-x8 <http://www.w3.org/ns/prov#wasDerivedFrom> :pt-note .\n'
+                           ':pt-note a gr:TextSpan ; gr:quote "Physical therapy eight times" .\n')
     decided = json.loads(cli("decide", str(case), "--format", "json").stdout)["decisions"]
     (massage,) = [d for d in decided if d["request"].endswith("#massage-x2")]
     (body_part,) = [r for r in massage["reasons"] if r["requirement"] == "body-part-specified"]
     assert body_part["evidence"] == [{"quote": "Massage\ntwice, as the <provider> asked", "start": None, "end": None}]
+    # massage is an adjunct: its reason rests on the active treatment requested beside it too
+    (adjunct,) = [r for r in massage["reasons"] if r["requirement"] == "adjunct-to-active-treatment"]
+    assert [span["quote"] for span in adjunct["evidence"]] == ["Massage\ntwice, as the <provider> asked",
+                                                               "Physical therapy eight times"]
     assert '         evidence: "Massage twice, as the <provider> asked"\n' in cli("decide", str(case)).stdout
     report = tmp_path / "report.md"
     assert cli("report", str(case), "-o", str(report)).returncode == 0
