@@ -243,3 +243,17 @@ def test_a_hand_written_span_without_offsets_shows_on_one_line(tmp_path):
     report = tmp_path / "report.md"
     assert cli("report", str(case), "-o", str(report)).returncode == 0
     assert '  - "Massage twice, as the \\<provider\\> asked"\n' in report.read_text()  # Markdown-escaped
+
+
+def test_a_letter_imported_as_json_ld_decides_like_its_turtle(tmp_path):
+    """import-letter -o case.jsonld writes a top-level @graph; the loader must read its nodes
+    (it named the document '#case', which made them a named graph no decision saw)."""
+    decided = {}
+    for suffix in (".ttl", ".jsonld"):
+        case = tmp_path / f"case{suffix}"
+        assert cli("import-letter", str(LETTER), "-o", str(case)).returncode == 0
+        run = cli("decide", str(case), "--format", "json")
+        assert run.returncode == 0, run.stderr
+        decided[suffix] = [{k: v for k, v in d.items() if k != "case"} for d in json.loads(run.stdout)["decisions"]]
+    assert decided[".jsonld"] == decided[".ttl"]
+    assert any(r.get("evidence") for d in decided[".jsonld"] for r in d["reasons"])
