@@ -73,6 +73,10 @@ COUNT_PATTERNS = (
     rf"{NUM}\s+(?:\w+\s+){{0,2}}?(?:sessions?|visits?|treatments?)\s+of\s+({TREAT})",
     rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?\s+(?:sessions?|visits?|treatments?)",
     rf"({TREAT})(?:\s+therapy)?\s+(?:x|times)\s*{NUM}",
+    # "a course of physical therapy (8 sessions in November)", "(at least 4 visits)"
+    rf"({TREAT})(?:\s+(?:therapy|care|treatments?|sessions))?\s*\((?:at least\s+|approximately\s+|about\s+|over\s+)?{NUM}\s+(?:sessions?|visits?|treatments?)",
+    # "7 physical therapy reports", "8 physical therapy notes"
+    rf"{NUM}\s+({TREAT})(?:\s+therapy)?\s+(?:reports?|notes?|progress notes?)",
 )
 
 
@@ -220,14 +224,49 @@ def _findings(summary: str, spans: dict[str, list[Span]]) -> list[str]:
     return found
 
 
+# Words that open a clause about the request under review rather than care already given,
+# and what ends such a clause ("UR denied the request ... as the patient has had 8 visits")
+REQUEST_CLAUSE = re.compile(r"\brequest\w*|non-?certif\w*|\bdenied\b|utilization review|\bUR\b")
+CLAUSE_BREAK = re.compile(r"[,;]|\b(?:as|because|since|who|which|and|but|given that)\b", re.I)
+
+
+# Sentences that list care given: "Treatment to date has included", "Treatment rendered
+# included", "Past treatments included", "Prior treatment has consisted of", "current medications"
+TREATMENT_LIST = re.compile(r"treatments? (?:\w+ ){0,2}?(?:has |have )?(?:includ\w*|consist\w* of)|has been treated with|"
+                            r"current medications|(?:has|had) (?:tried|failed|undergone)|medications (?:include|included)", re.I)
+
+
+# What opens a stretch of history: a history verb, a list of care given, or the records
+# reviewed ("Records include 7 physical therapy reports")
+HISTORY_OPENER = re.compile(rf"{HAD}|{TREATMENT_LIST.pattern}|\b(?:records?|documents?|documentation)\b[^.;]{{0,40}}?\binclud\w*",
+                            re.I)
+
+
+def history_clause(sentence: str) -> tuple[int, int] | None:
+    """Where a sentence speaks of care already given: from its history verb ("has had",
+    "completed", "received 6 sessions") to the next clause about the request ("... and a
+    request was made for 6 more"), so counts there describe history even in a request
+    sentence. A history verb inside a request clause ("the request for authorization,
+    received on 11-23-2016, ...") is not history."""
+    for had in HISTORY_OPENER.finditer(sentence):
+        requests = list(REQUEST_CLAUSE.finditer(sentence, 0, had.start()))
+        if requests and not CLAUSE_BREAK.search(sentence, requests[-1].end(), had.start()):
+            continue  # the verb is the request clause's own
+        if had.group(0).lower() == "received" and re.match(r"\s+(?:on|by|from|in|at)\b", sentence[had.end():], re.I):
+            continue  # "received on <date>": a document received, not care
+        after = REQUEST_CLAUSE.search(sentence, had.end())
+        return had.start(), after.start() if after else len(sentence)
+    return None
+
+
 def _history(summary: str) -> list[Episode]:
     episodes: dict[str, Episode] = {}
     sentences = sentence_spans(summary, SENTENCE_BREAK)
     for sentence, span in sentences:
-        had = re.search(HAD, sentence, re.I)
+        had = history_clause(sentence)
         if not had:
             continue
-        tail = sentence[had.start():]  # counts after "has had" describe history, even in a request sentence
+        tail = sentence[had[0]:had[1]]
         for pattern in COUNT_PATTERNS:
             for m in re.finditer(pattern, tail, re.I):
                 groups = m.groups()
@@ -238,8 +277,9 @@ def _history(summary: str) -> list[Episode]:
                 if treatment and (treatment not in episodes or (episodes[treatment].visits or 0) < visits):
                     episodes[treatment] = Episode(treatment, visits, spans=[span])
     for sentence, span in sentences:  # "Treatment to date has included ..." without counts
-        if re.search(r"treatments? (?:to date|has included|have included|included)|has been treated with|current medications|"
-                     r"(?:has|had) (?:tried|failed|undergone)|medications (?:include|included)", sentence, re.I):
+        listed = history_clause(sentence) if TREATMENT_LIST.search(sentence) else None
+        if listed:
+            sentence = sentence[listed[0]:listed[1]]  # the care given, not the request that follows
             failed = bool(FAILED.search(sentence))
             for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS + FIRST_LINE_WORDS:
                 if re.search(pattern, sentence, re.I):
