@@ -72,9 +72,10 @@ def test_each_fact_quotes_the_sentence_it_was_read_from():
     assert not [f for f in g.subjects(GR.factObject, GR.MuscleSpasm)]
     injury = g.value(case, GR.injuryDate)
     assert fact_quotes(g, case, GR.injuryDate, injury) == [INJURY_LINE]
-    # weeks of care are weeks from the injury to the review: those two dates are what it is read from
+    # weeks of failed care: from the injury to the review (those two dates), counted because the
+    # summary says the care did not help (that sentence)
     weeks = g.value(case, GR.failedConservativeCareWeeks)
-    assert fact_quotes(g, case, GR.failedConservativeCareWeeks, weeks) == [INJURY_LINE, DENIAL_LINE]
+    assert fact_quotes(g, case, GR.failedConservativeCareWeeks, weeks) == [INJURY_LINE, DENIAL_LINE, NO_IMPROVEMENT]
     requests = sorted(g.objects(case, GR.hasRequest), key=lambda r: g.value(r, GR.itemNumber).toPython())
     assert [quotes(g, r) for r in requests] == [[PT_ITEM], [MRI_ITEM]]
     for request in requests:

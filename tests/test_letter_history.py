@@ -49,3 +49,24 @@ def test_nothing_is_counted_inside_a_request_clause(text):
 ])
 def test_history_beside_a_request_clause_still_counts(text, expected):
     assert history(text) == expected
+
+
+@pytest.mark.parametrize("text, failed", [
+    ("She has had 8 sessions of physical therapy without relief.", True),
+    ("Treatment to date has included physical therapy and medications, which failed to help.", True),
+    ("He continues to have low back pain despite physical therapy and medication.", True),
+    ("Pain persists after 6 chiropractic visits.", True),
+    ("She reports ongoing pain after a course of acupuncture.", True),
+    ("He has had 6 sessions of physical therapy.", False),  # care given, nothing said of its result
+    ("She has had 6 sessions of physical therapy and is improving with it.", False),
+    ("Chiropractic treatment decreased his pain from 8 to 5.", False),
+])
+def test_conservative_care_failed_only_when_the_summary_says_so(text, failed):
+    facts = read_summary(text, "10/01/2016")
+    assert facts.care_failed is failed
+    assert bool(facts.spans.get("care_failed")) is failed
+
+
+def test_no_documented_improvement_is_care_that_failed():
+    assert read_summary("She has had 8 visits of physical therapy. There is no documented functional improvement.",
+                        "10/01/2016").care_failed is True

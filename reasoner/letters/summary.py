@@ -45,9 +45,10 @@ class SummaryFacts:
     findings: list[str] = field(default_factory=list)
     episodes: list[Episode] = field(default_factory=list)
     surgery_authorized: bool = False
+    care_failed: bool = False       # the summary documents that care given has not resolved the complaint
     review_date: str | None = None  # ISO date of the utilization review, when the summary gives it
     # the sentences each fact was read from: by diagnosis, by finding, and by scalar fact
-    # ("patient", "injury_date", "review_date", "surgery_authorized")
+    # ("patient", "injury_date", "review_date", "surgery_authorized", "care_failed")
     diagnosis_spans: dict[str, list[Span]] = field(default_factory=dict)
     finding_spans: dict[str, list[Span]] = field(default_factory=dict)
     spans: dict[str, list[Span]] = field(default_factory=dict)
@@ -92,6 +93,7 @@ def read_summary(summary: str, injury_date_header: str | None) -> SummaryFacts:
     facts.episodes = _history(summary)
     facts.review_date = review_date(summary)
     facts.surgery_authorized = bool(SURGERY_AUTHORIZED.search(summary))
+    _care_failed(summary, facts)
     read_here = {"patient": (AGE_SEX, facts.age is not None),
                  "injury_date": (WRITTEN_INJURY_DATE, facts.injury_date and not injury_date_header),
                  "review_date": (REVIEW_DATE, facts.review_date), "surgery_authorized": (SURGERY_AUTHORIZED, facts.surgery_authorized)}
@@ -99,6 +101,33 @@ def read_summary(summary: str, injury_date_header: str | None) -> SummaryFacts:
         if read and (m := pattern.search(summary)):
             facts.spans[fact] = sentences_around(summary, m.span())
     return facts
+
+
+# Care that has not resolved the complaint: failure stated, or symptoms that persist despite
+# care ("continued pain despite physical therapy", "ongoing pain"), and care still helping
+CARE_NOT_RESOLVING = re.compile(
+    r"\bdespite\b|\bpersist\w*|\bongoing (?:pain|symptoms|complaints)|continue[sd]? to (?:have|experience|report|complain)|"
+    r"continued (?:pain|symptoms|complaints)|failed (?:conservative|to (?:improve|respond|help))|"
+    r"no (?:significant |lasting )?(?:relief|improvement|benefit)|no (?:documentation of |documented )(?:objective )?(?:functional )?"
+    r"(?:improvement|benefit|gains?)|the same (?:pain|symptoms|limits)|not improv\w*|without (?:significant )?(?:relief|improvement)|"
+    r"(?:was|were) (?:not helpful|ineffective|unsuccessful)", re.I)
+CARE_HELPING = re.compile(
+    r"\b(?:is|was|has been) improving|improving with|continues to improve|\bhelped\b|\bhelpful\b|"
+    r"significant (?:benefit|relief|improvement)|decreased (?:his|her|the) pain|reduc\w+ (?:his|her|the) pain", re.I)
+
+
+def _care_failed(summary: str, facts: SummaryFacts) -> None:
+    """Conservative care counts as failed only when the summary says so (a failed treatment,
+    or symptoms persisting despite care), never from the time since injury alone; care the
+    summary says is helping has not failed (MTUS: imaging and referral follow a failure to
+    respond to conservative care)."""
+    failing = [span for sentence, span in sentence_spans(summary, SENTENCE_BREAK) if CARE_NOT_RESOLVING.search(sentence)]
+    failing += [span for e in facts.episodes if e.response == "Ineffective" for span in e.spans]
+    helping = any(CARE_HELPING.search(sentence) and not CARE_NOT_RESOLVING.search(sentence)
+                  for sentence, _ in sentence_spans(summary, SENTENCE_BREAK))
+    facts.care_failed = bool(failing) and not helping
+    if facts.care_failed:
+        facts.spans["care_failed"] = sorted(set(failing))
 
 
 def sentence_spans(summary: str, breaks: str = SENTENCE_BREAK) -> list[tuple[str, Span]]:

@@ -77,7 +77,7 @@ def case_graph(case_id: str, letter: Letter, facts: SummaryFacts, items: list[Pa
         g.add((case, GR.failedConservativeCareWeeks, Literal(weeks, datatype=XSD.integer)))
         # weeks from the injury to the request: what it is read from is those two dates
         evidence.fact(case, GR.failedConservativeCareWeeks, Literal(weeks, datatype=XSD.integer),
-                      injury_spans + request_date_spans)
+                      injury_spans + request_date_spans + evidence.in_summary(facts.spans.get("care_failed", [])))
     for n, episode in enumerate(facts.episodes, start=1):
         node = ns[f"history-{n}"]
         g.add((case, GR.hasTreatmentEpisode, node))
@@ -184,9 +184,9 @@ def _postsurgical(items: list[ParsedItem]) -> dict[str, list[int]]:
 
 
 def _weeks_of_care(facts: SummaryFacts, request_date: str | None) -> int | None:
-    """Weeks from injury to request, when the summary shows treatment in that time: the
-    conservative care a guideline asks to try first."""
-    if not (facts.injury_date and request_date and facts.episodes):
+    """Weeks from injury to request, when the summary shows treatment in that time and says
+    it has not resolved the complaint: the conservative care a guideline asks to try first."""
+    if not (facts.injury_date and request_date and facts.episodes and facts.care_failed):
         return None
     days = (date.fromisoformat(request_date) - date.fromisoformat(facts.injury_date)).days
     return max(days // 7, 0) if days >= 0 else None
