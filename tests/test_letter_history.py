@@ -70,3 +70,54 @@ def test_conservative_care_failed_only_when_the_summary_says_so(text, failed):
 def test_no_documented_improvement_is_care_that_failed():
     assert read_summary("She has had 8 visits of physical therapy. There is no documented functional improvement.",
                         "10/01/2016").care_failed is True
+
+
+PERIOPERATIVE_LETTER = """Case Number: CM99-0000002
+Date Assigned: 02/10/2016 Date of Injury: 03/14/2015
+Decision Date: 03/01/2016 UR Denial Date: 01/20/2016
+
+CLINICAL CASE SUMMARY
+The expert reviewer developed the following clinical case summary based on a review of the
+case file, including all medical records:
+
+The claimant is a 50 year old male with a right shoulder injury. Surgery is planned.
+
+IMR ISSUES, DECISIONS AND RATIONALES
+The Final Determination was based on decisions for the disputed items/services set forth below:
+
+Medical clearance: Upheld
+
+Decision rationale: Invented for the tests.
+
+CBC: Upheld
+
+Decision rationale: Invented for the tests.
+
+Assistant surgeon: Upheld
+
+Decision rationale: Invented for the tests.
+
+Cold therapy unit, 7 days rental: Upheld
+
+Decision rationale: Invented for the tests.
+
+Physical therapy for the right shoulder x 6: Upheld
+
+Decision rationale: Invented for the tests.
+"""
+
+
+def test_perioperative_items_are_associated_surgical_services_however_named(tmp_path):
+    """Clearance, pre-operative tests, an assistant surgeon and a cold therapy unit exist
+    only around a surgery, so they follow its decision even when the item line does not say
+    "associated surgical service"; physical therapy does not."""
+    from reasoner.letters.importer import import_letter
+    from reasoner.namespaces import GR
+
+    path = tmp_path / "perioperative.txt"
+    path.write_text(PERIOPERATIVE_LETTER)
+    imported = import_letter(path)
+    g = imported.graph
+    purpose = {str(g.value(r, GR.itemNumber)): g.value(r, GR.carePurpose) for r in g.subjects(GR.itemNumber, None)}
+    assert purpose == {"1": GR.AssociatedSurgicalService, "2": GR.AssociatedSurgicalService,
+                       "3": GR.AssociatedSurgicalService, "4": GR.AssociatedSurgicalService, "5": None}

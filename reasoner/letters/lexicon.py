@@ -150,6 +150,11 @@ REGIONS: tuple[tuple[str, str], ...] = (
     (r"lower extremit\w*|\blegs?\b", "LowerExtremity"),
 )
 
+# Treatments that exist only around a surgery: whatever an item line calls them, they are
+# associated surgical services and follow the surgery's decision
+PERIOPERATIVE = frozenset({"PreoperativeTesting", "Electrocardiogram", "CoagulationStudies", "SurgicalAssistant",
+                           "PostoperativeSling", "ContinuousFlowCryotherapy"})
+
 # Device names that contain a body part word but say nothing of where treatment is directed
 NOT_REGIONS = r"knee (?:scooter|walker)"
 

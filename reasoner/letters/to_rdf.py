@@ -10,6 +10,7 @@ from datetime import date
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
 from reasoner.letters.evidence import EvidenceWriter
+from reasoner.letters import lexicon
 from reasoner.letters.items import ParsedItem
 from reasoner.letters.sections import Letter, Span
 from reasoner.letters.summary import PLANNED_SURGERY, SummaryFacts, sentences_around, us_date
@@ -128,7 +129,8 @@ def _add_request(g: Graph, case, node: URIRef, n: int, item: ParsedItem, request
     g.add((node, RDFS.label, Literal(item.text)))
     g.add((node, GR.itemNumber, Literal(n, datatype=XSD.integer)))
     g.add((node, GR.treatment, GR[item.treatment or "Treatment"]))
-    if re.match(r"\s*(?:associated surgical service|post[- ]?op|pre[- ]?op)", item.text, re.I):
+    if re.match(r"\s*(?:associated surgical service|post[- ]?op|pre[- ]?op)", item.text, re.I) \
+            or item.treatment in lexicon.PERIOPERATIVE:
         g.add((node, GR.carePurpose, GR.AssociatedSurgicalService))
     if item.quantity is not None and 1 <= item.quantity <= 1000:
         g.add((node, GR.quantity, Literal(item.quantity, datatype=XSD.integer)))
