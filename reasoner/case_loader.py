@@ -106,7 +106,9 @@ _LIST_NAMES = {"requests": "request", "history": "episode"}
 
 
 def _name_unnamed_nodes(document: dict) -> None:
-    if "@id" not in document and "id" not in document:
+    # A top-level "@graph" (how import-letter writes JSON-LD) holds the nodes; naming the
+    # document itself would make that a named graph, which a case graph never reads.
+    if "@id" not in document and "id" not in document and "@graph" not in document:
         document["id"] = "#case"
     patient = document.get("patient")
     if isinstance(patient, dict) and "@id" not in patient and "id" not in patient:

@@ -90,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-result-mb", type=int, default=50, help="largest serialized result (default 50 MB)")
     serve.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
     serve.add_argument("--token", help="require this bearer token on every request "
-                                       "(or set GUIDELINE_REASONER_TOKEN)")
+                                       "(or set GUIDELINE_REASONER_TOKEN); an empty token is an error")
+    serve.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
+                       help="let web pages from this origin (e.g. https://yasgui.example.org) query the endpoint "
+                            "from a browser; may be given more than once; * allows any (with a warning). "
+                            "Off by default: the store holds health information")
 
     validate = commands.add_parser(
         "validate", help="the SHACL validation report of a case's requirements",
@@ -280,16 +284,24 @@ def _default_store() -> Path:
 def run_serve(args) -> int:
     import uvicorn
 
+    from reasoner import serve_options
     from reasoner.endpoint import create_app
 
+    token = serve_options.checked_token(args.token, os.environ)
+    serve_options.checked_numbers(args.workers, args.timeout, args.max_result_mb)
+    origins = serve_options.checked_origins(args.cors)
     path = args.store or _default_store()
     if not (path / "CURRENT").exists():
         raise InputError(str(path), "no store here; create one with `guideline-reasoner load CASE... --store DIR`")
-    token = args.token or os.environ.get("GUIDELINE_REASONER_TOKEN")
-    app = create_app(path, timeout=args.timeout, max_result_mb=args.max_result_mb, token=token, workers=args.workers)
+    sock = serve_options.listening_socket(args.host, args.port)  # before any "endpoint on" line
+    for warning in serve_options.warnings(args.host, token, origins):
+        print(f"guideline-reasoner: warning: {warning}", file=sys.stderr)
+    app = create_app(path, timeout=args.timeout, max_result_mb=args.max_result_mb, token=token, workers=args.workers,
+                     cors_origins=origins)
     print(f"guideline-reasoner: SPARQL endpoint on http://{args.host}:{args.port}/sparql "
-          f"(store {path}, read-only{', bearer token required' if token else ''})", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+          f"(store {path}, read-only{', bearer token required' if token else ''}"
+          f"{', CORS for ' + ' '.join(origins) if origins else ''})", file=sys.stderr)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
     return EXIT_OK
 
 

@@ -2,9 +2,12 @@
 
 GET and POST (form-encoded or direct `application/sparql-query`) on /sparql; content
 negotiation for SELECT/ASK (SPARQL results JSON, XML, CSV, TSV) and CONSTRUCT/DESCRIBE
-(Turtle, N-Triples, JSON-LD, RDF/XML); `default-graph-uri` / `named-graph-uri`, and
-without them the default graph is the union of all graphs; a service description on GET
-/sparql without a query; an HTML page with a query box and the example queries on /.
+(Turtle, N-Triples, JSON-LD, RDF/XML); `default-graph-uri` / `named-graph-uri` replace the
+query's dataset, and without either (or FROM in the query) the default graph is the union of
+all graphs; relative IRIs resolve against the endpoint's URL; a service description (Turtle,
+RDF/XML or JSON-LD) on GET /sparql without parameters; an HTML page with a query box and the
+example queries on /. How a request is read: reasoner/protocol_request.py. CORS only for the
+origins given (`serve --cors`).
 Read-only: updates, LOAD/CLEAR/DROP and SERVICE are refused with 403, decided from the
 query's parse (reasoner/query_guard.py); a query the check cannot parse gets 400. Queries
 run in worker processes with a timeout and without network access
@@ -16,20 +19,21 @@ from __future__ import annotations
 import contextlib
 import html
 import secrets
-import urllib.parse
 from pathlib import Path
 
+import pyoxigraph as ox
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from reasoner.paths import QUERIES_DIR
-from reasoner.query_guard import READ_ONLY
-from reasoner.query_runner import QueryRunner
+from reasoner.protocol_request import ProtocolError, read_query_operation
+from reasoner.query_runner import QueryRunner, negotiate
 
 MAX_BODY = 1 * 2**20
 
@@ -47,17 +51,34 @@ class BearerToken(BaseHTTPMiddleware):
         return await call_next(request)
 
 
-def service_description(base: str) -> str:
-    formats = sorted({f"<http://www.w3.org/ns/formats/{name}>" for name in (
-        "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-        "Turtle", "N-Triples", "JSON-LD", "RDF_XML")})
-    return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
-[] a sd:Service ;
-   sd:endpoint <{base}> ;
-   sd:supportedLanguage sd:SPARQL11Query ;
-   sd:feature sd:UnionDefaultGraph ;
-   sd:resultFormat {" , ".join(formats)} .
-"""
+# What the service description claims, and nothing more: the result formats served (media
+# type -> its W3C format IRI), SPARQL 1.1 Query only, the union default graph.
+RESULT_FORMATS = {
+    "application/sparql-results+json": "SPARQL_Results_JSON", "application/sparql-results+xml": "SPARQL_Results_XML",
+    "text/csv": "SPARQL_Results_CSV", "text/tab-separated-values": "SPARQL_Results_TSV",
+    "text/turtle": "Turtle", "application/n-triples": "N-Triples", "application/ld+json": "JSON-LD",
+    "application/rdf+xml": "RDF_XML",
+}
+DESCRIPTION_FORMATS = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld"}
+
+
+def service_description(endpoint: str, accept: str) -> Response:
+    """The SPARQL 1.1 Service Description of this endpoint, in Turtle, RDF/XML or JSON-LD by
+    the Accept header (Turtle by default)."""
+    from rdflib import RDF, BNode, Graph, Namespace, URIRef
+
+    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    graph = Graph()
+    graph.bind("sd", sd)
+    service = BNode("service")
+    graph.add((service, RDF.type, sd.Service))
+    graph.add((service, sd.endpoint, URIRef(endpoint)))
+    graph.add((service, sd.supportedLanguage, sd.SPARQL11Query))
+    graph.add((service, sd.feature, sd.UnionDefaultGraph))
+    for name in RESULT_FORMATS.values():
+        graph.add((service, sd.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
+    media = negotiate(accept, DESCRIPTION_FORMATS)
+    return Response(graph.serialize(format=DESCRIPTION_FORMATS[media], encoding="utf-8"), media_type=media)
 
 
 def examples() -> list[tuple[str, str, str]]:
@@ -88,43 +109,34 @@ The default graph is the union of all graphs; name graphs with <code>default-gra
 
 
 def create_app(store: Path, timeout: float = 10.0, max_result_mb: int = 50, token: str | None = None,
-               workers: int = 2) -> Starlette:
+               workers: int = 2, cors_origins: list[str] | None = None) -> Starlette:
+    """`cors_origins`: browser origins allowed to call the endpoint (exact match; "*" for
+    any); none by default, since the store holds health information."""
     runner = QueryRunner(str(store), workers=workers, timeout=timeout, max_result_bytes=max_result_mb * 2**20)
 
     async def sparql(request: Request) -> Response:
         if int(request.headers.get("content-length") or 0) > MAX_BODY:
             return PlainTextResponse(f"request body over {MAX_BODY // 1024} KB", status_code=413)
-        params = request.query_params
-        query = params.get("query")
-        default_graphs = params.getlist("default-graph-uri")
-        named_graphs = params.getlist("named-graph-uri")
-        if request.method == "POST":
-            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            body = await request.body()
-            if len(body) > MAX_BODY:
-                return PlainTextResponse(f"request body over {MAX_BODY // 1024} KB", status_code=413)
-            if content_type == "application/sparql-update":
-                return PlainTextResponse(READ_ONLY, status_code=403)
-            if content_type == "application/sparql-query":
-                query = body.decode("utf-8", errors="replace")
-            elif content_type == "application/x-www-form-urlencoded":
-                form = urllib.parse.parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-                if any(key == "update" for key, _ in form):
-                    return PlainTextResponse(READ_ONLY, status_code=403)
-                query = next((value for key, value in form if key == "query"), query)
-                default_graphs += [value for key, value in form if key == "default-graph-uri"]
-                named_graphs += [value for key, value in form if key == "named-graph-uri"]
-            else:
-                return PlainTextResponse("POST a query as application/sparql-query or form-encoded", status_code=415)
-        elif "update" in params:
-            return PlainTextResponse(READ_ONLY, status_code=403)
-        if not query:
-            accept = request.headers.get("accept", "")
+        body = await request.body() if request.method == "POST" else b""
+        if len(body) > MAX_BODY:
+            return PlainTextResponse(f"request body over {MAX_BODY // 1024} KB", status_code=413)
+        accept = request.headers.get("accept", "")
+        # the endpoint's own URL: the base IRI of relative IRIs in queries, and sd:endpoint
+        endpoint = str(request.url.replace(query="", fragment=""))
+        try:
+            operation = read_query_operation(request.method, request.query_params.multi_items(),
+                                             request.headers.get("content-type", ""), body)
+            ox.NamedNode(endpoint)
+        except ProtocolError as exc:
+            return PlainTextResponse(exc.message, status_code=exc.status)
+        except ValueError:
+            return PlainTextResponse("the Host header does not make the endpoint's URL an IRI", status_code=400)
+        if operation is None:  # GET without parameters
             if "text/html" in accept:
                 return HTMLResponse(home_page())
-            return Response(service_description(str(request.url).split("?")[0]), media_type="text/turtle")
-        answer = await run_in_threadpool(runner.run, query, default_graphs, named_graphs,
-                                         request.headers.get("accept", ""))
+            return service_description(endpoint, accept)
+        answer = await run_in_threadpool(runner.run, operation.query, operation.default_graphs,
+                                         operation.named_graphs, accept, endpoint)
         return Response(answer.body, status_code=answer.status, media_type=answer.media_type)
 
     async def home(request: Request) -> Response:
@@ -135,7 +147,13 @@ def create_app(store: Path, timeout: float = 10.0, max_result_mb: int = 50, toke
         yield
         runner.close()
 
-    middleware = [Middleware(BearerToken, token=token)] if token else []
+    middleware = []
+    if cors_origins:
+        # outside the token check: a browser's preflight carries no Authorization header
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
+                                     allow_headers=["Accept", "Authorization", "Content-Type"], max_age=600))
+    if token:
+        middleware.append(Middleware(BearerToken, token=token))
     return Starlette(routes=[Route("/", home), Route("/sparql", sparql, methods=["GET", "POST"])],
                      middleware=middleware, lifespan=lifespan)
 

@@ -42,20 +42,26 @@ class Refusal:
     message: str
 
 
-def screen(query: str) -> str | Refusal:
-    """The query text to run (line ends and codepoint escapes normalised), or why not."""
+@dataclass(frozen=True)
+class Screened:
+    text: str  # what to run: line ends and codepoint escapes normalised
+    declares_dataset: bool  # FROM / FROM NAMED in the query itself
+
+
+def screen(query: str) -> Screened | Refusal:
+    """The query to run, or why not."""
     if len(query) <= CACHED_QUERY_CHARS:
         return _screen_cached(query)
     return _screen(query)
 
 
 @lru_cache(maxsize=256)
-def _screen_cached(query: str) -> str | Refusal:
+def _screen_cached(query: str) -> Screened | Refusal:
     # rdflib parses in 15-45 ms per query; clients repeat the same queries
     return _screen(query)
 
 
-def _screen(query: str) -> str | Refusal:
+def _screen(query: str) -> Screened | Refusal:
     try:
         # escapes first: \u000D is a CR too, and must not come back after line ends are fixed
         text = _expand_codepoint_escapes(query).replace("\r\n", "\n").replace("\r", "\n")
@@ -74,7 +80,7 @@ def _screen(query: str) -> str | Refusal:
                             f"rdflib's parser before it runs): {reason}")
     if any(node.name == "ServiceGraphPattern" for node in _parse_nodes(tree)):
         return Refusal(403, NO_SERVICE)
-    return text
+    return Screened(text, "datasetClause" in tree[1].keys())
 
 
 def _expand_codepoint_escapes(text: str) -> str:

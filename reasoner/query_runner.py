@@ -61,6 +61,20 @@ def _is_float(text: str) -> bool:
         return False
 
 
+def dataset_options(ox, declares_dataset: bool, default_graphs: list[str], named_graphs: list[str]) -> dict:
+    """Store.query options for the RDF dataset. A protocol dataset (default-graph-uri,
+    named-graph-uri) replaces the query's FROM / FROM NAMED, all of it, as the Protocol says
+    (2.1.4): with only default-graph-uri there are no named graphs, with only named-graph-uri
+    an empty default graph. Without one, the query's own FROM / FROM NAMED hold; and without
+    those, the default graph is the union of all graphs."""
+    if default_graphs or named_graphs:
+        return {"default_graph": [ox.NamedNode(g) for g in default_graphs],
+                "named_graphs": [ox.NamedNode(g) for g in named_graphs]}
+    if declares_dataset:
+        return {}  # Oxigraph's union option would override the query's FROM
+    return {"use_default_graph_as_union": True}
+
+
 def _worker(path: str, inbox, outbox) -> None:
     import sys
 
@@ -85,21 +99,15 @@ def _worker(path: str, inbox, outbox) -> None:
         message = inbox.get()
         if message is None:
             return
-        query, default_graphs, named_graphs, accept = message
+        query, default_graphs, named_graphs, accept, base_iri = message
         try:
             screened = screen(query)
             if isinstance(screened, Refusal):
                 kind = "forbidden" if screened.status == 403 else "bad"
                 outbox.put((kind, "text/plain", screened.message.encode()))
                 continue
-            kwargs = {}
-            if default_graphs:
-                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-            else:
-                kwargs["use_default_graph_as_union"] = True
-            if named_graphs:
-                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-            result = store.query(screened, **kwargs)  # the text the check parsed
+            kwargs = dataset_options(ox, screened.declares_dataset, default_graphs, named_graphs)
+            result = store.query(screened.text, base_iri=base_iri, **kwargs)  # the text the check parsed
             if isinstance(result, ox.QueryTriples):
                 media = negotiate(accept, GRAPH_FORMATS)
                 body = ox.serialize(result, format=getattr(ox.RdfFormat, GRAPH_FORMATS[media]))
@@ -134,6 +142,8 @@ class QueryRunner:
 
     def __init__(self, path: str, workers: int = 2, timeout: float = 10.0, max_result_bytes: int = 50 * 2**20):
         self.path, self.timeout, self.max_result_bytes = path, timeout, max_result_bytes
+        if workers < 1:
+            raise ValueError("a query runner needs at least one worker; with none every query waits forever")
         self._ctx = mp.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
@@ -147,9 +157,11 @@ class QueryRunner:
             self._all.append(worker)
         self._idle.put(worker)
 
-    def run(self, query: str, default_graphs: list[str], named_graphs: list[str], accept: str) -> Answer:
+    def run(self, query: str, default_graphs: list[str], named_graphs: list[str], accept: str,
+            base_iri: str | None = None) -> Answer:
+        """`base_iri` resolves the query's relative IRIs (the endpoint's URL)."""
         worker = self._idle.get()
-        worker.inbox.put((query, default_graphs, named_graphs, accept))
+        worker.inbox.put((query, default_graphs, named_graphs, accept, base_iri))
         try:
             kind, media, body = worker.outbox.get(timeout=self.timeout)
         except queue.Empty:

@@ -23,9 +23,10 @@ OUTCOME_WORDS = {
 
 def decision_records(result: CaseResult) -> list[dict]:
     """The decisions of one case in the JSON output contract (see README)."""
+    evidence = reason_evidence(result)
     reasons: dict[str, list[dict]] = defaultdict(list)
     for row in result.select(queries.query("output/reasons.rq")):
-        reasons[row["request"]].append({
+        reason = {
             "requirement": row["requirementId"],
             "status": row["statusId"],
             "observed": row["observed"],
@@ -35,7 +36,12 @@ def decision_records(result: CaseResult) -> list[dict]:
             "message": _sorted_join(row["message"], " "),
             "label": row["requirementLabel"],
             "hint": row["hint"] if row["statusId"] == "not-met" else None,
-        })
+        }
+        # only cases read from letters carry evidence; other reasons keep their keys as they were
+        found = evidence.get((row["request"], row["requirementId"], row["recommendation"]))
+        if found:
+            reason["evidence"] = found
+        reasons[row["request"]].append(reason)
     records = []
     for row in result.select(queries.query("output/decisions.rq")):
         records.append({
@@ -56,6 +62,18 @@ def decision_records(result: CaseResult) -> list[dict]:
             "reasons": reasons.get(row["request"], []),
         })
     return records
+
+
+def reason_evidence(result: CaseResult) -> dict[tuple[str, str, str], list[dict]]:
+    """(request, requirement id, recommendation) -> the text spans the reason rests on, in
+    the order they stand in the letter (queries/output/reason-evidence.rq)."""
+    found: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for row in result.select(queries.query("output/reason-evidence.rq")):
+        found[(row["request"], row["requirementId"], row["recommendation"])].append(
+            {"quote": row["quote"], "start": row["start"], "end": row["end"]})
+    for spans in found.values():
+        spans.sort(key=lambda span: (span["start"] is None, span["start"] or 0, span["end"] or 0, span["quote"]))
+    return found
 
 
 def _sorted_join(value: str | None, separator: str) -> str | None:
@@ -86,6 +104,7 @@ def as_text(results: list[CaseResult]) -> str:
                 lines.append(f"     PROBLEM {problem}")
             for reason in record["reasons"]:
                 lines.append("     " + _reason_line(reason))
+                lines.extend(f'         evidence: "{_shortened(span["quote"])}"' for span in reason.get("evidence", []))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -98,6 +117,16 @@ def _reason_line(reason: dict) -> str:
     said = f": {reason['message']}" if reason["message"] else ""
     cited = f" [{reason['citation']}]" if reason["citation"] else ""
     return f"{mark} {reason['requirement']}{numbers}{said}{cited}"
+
+
+QUOTE_WIDTH = 160  # nine in ten letter sentences fit
+
+
+def _shortened(quote: str) -> str:
+    """A quote on one line of text output, cut to a readable length (JSON and the report
+    keep it whole); a case file's quote may hold line breaks, a letter's never does."""
+    quote = " ".join(quote.split())
+    return quote if len(quote) <= QUOTE_WIDTH else quote[: QUOTE_WIDTH - 1].rstrip() + "…"
 
 
 def bind_prefixes(graph: Graph) -> Graph:

@@ -3,12 +3,15 @@
 The knowledge base is validated against shapes/knowledge-base.ttl (every recommendation
 citable and graded, every term labelled and defined); each *-violation.rq in
 queries/quality/ returns ?entity ?property ?value (the ODK convention) for rules that
-need the shapes too (requirement wiring); every query must parse; every shapes file must
-be valid SHACL (pyshacl's SHACL-SHACL meta-validation)."""
+need the shapes too (requirement wiring); every query must parse and name only gr: terms
+the vocabulary defines; every shapes file must be valid SHACL (pyshacl's SHACL-SHACL
+meta-validation)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -35,6 +38,7 @@ def run(say: Callable[[str], None]) -> int:
     problems += _check_knowledge_shapes(asserted, say)
     problems += _check_quality(asserted + shapes, say)
     problems += _check_queries_parse(say)
+    problems += _check_query_terms(asserted, say)
     return problems
 
 
@@ -110,3 +114,26 @@ def _check_queries_parse(say) -> int:
     if not bad:
         say(f"ok    queries: all {len(files)} parse")
     return bad
+
+
+GR = "https://w3id.org/guideline-reasoner/ontology#"
+
+
+def unknown_query_terms(graph: Graph, files: list[Path]) -> list[tuple[Path, str]]:
+    """(query file, local name) for each gr: term a query names outside its comments that
+    `graph` does not define: a query matching a renamed property finds nothing, silently."""
+    defined = {str(subject) for subject in graph.subjects()}
+    found = []
+    for path in files:
+        text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#"))
+        found += [(path, name) for name in sorted(set(re.findall(r"\bgr:([A-Za-z_][\w-]*)", text))) if GR + name not in defined]
+    return found
+
+
+def _check_query_terms(graph: Graph, say) -> int:
+    unknown = unknown_query_terms(graph, sorted(QUERIES_DIR.rglob("*.rq")))
+    for path, name in unknown:
+        say(f"FAIL  {path.relative_to(QUERIES_DIR.parent)}: names gr:{name}, which the vocabulary does not define")
+    if not unknown:
+        say("ok    query terms: every gr: term the queries name is defined")
+    return len(unknown)

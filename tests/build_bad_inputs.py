@@ -85,6 +85,35 @@ def cases() -> dict[str, tuple[str, list[str]]]:
     out["csv.ttl"] = ("case,treatment,quantity\nseed,chiropractic,8\n", ["not valid Turtle"])
     out["whitespace.ttl"] = ("   \n\t\n  \n", ["file is empty"])
     out["comment-only.ttl"] = ("# nothing but a comment\n", ["no RDF statements"])
+    # evidence as an imported letter writes it (tests/test_letter_evidence.py), with one thing broken
+    evidence = {"span": ':span-1 a gr:TextSpan ; gr:quote "Findings suggest radiculopathy." ; gr:startOffset 10 ; gr:endOffset 41 .',
+                "fact": (":fact-1 a gr:CaseFact ; gr:factSubject :case ; gr:factPredicate gr:hasFinding ;\n"
+                         "    gr:factObject gr:RadiculopathyOnExamination ; <http://www.w3.org/ns/prov#wasDerivedFrom> :span-1 .")}
+    with_evidence = SEED + "\n:case gr:hasFinding gr:RadiculopathyOnExamination .\n" + evidence["span"] + "\n" + evidence["fact"] + "\n"
+    quote_msg = ["quote its words as exactly one string", "gr:quote"]
+    broken_evidence = {
+        "quote-missing": ('gr:quote "Findings suggest radiculopathy." ; ', "", quote_msg),
+        "quote-twice": ('"Findings suggest radiculopathy."', '"Findings suggest" , "radiculopathy."', quote_msg),
+        "quote-number": ('"Findings suggest radiculopathy."', "42", quote_msg),
+        "quote-iri": ('"Findings suggest radiculopathy."', ":radiculopathy", quote_msg),
+        "start-negative": ("gr:startOffset 10", "gr:startOffset -1", ["start offset must be one whole number", "gr:startOffset"]),
+        "start-text": ("gr:startOffset 10", 'gr:startOffset "ten"', ["start offset must be one whole number", "gr:startOffset"]),
+        "start-decimal": ("gr:startOffset 10", "gr:startOffset 10.5", ["start offset must be one whole number", "gr:startOffset"]),
+        "end-huge": ("gr:endOffset 41", "gr:endOffset 99999999999999999999", ["end offset must be one whole number", "gr:endOffset"]),
+        "end-twice": ("gr:endOffset 41", "gr:endOffset 41 , 42", ["end offset must be one whole number", "gr:endOffset"]),
+        "end-before-start": ("gr:startOffset 10 ; gr:endOffset 41", "gr:startOffset 41 ; gr:endOffset 10",
+                             ["start offset must not be after the end offset", "gr:startOffset"]),
+        "fact-no-subject": ("gr:factSubject :case ; ", "", ["must name exactly one subject", "gr:factSubject"]),
+        "fact-two-values": ("gr:factObject gr:RadiculopathyOnExamination", "gr:factObject gr:RadiculopathyOnExamination , gr:RedFlag",
+                            ["must name exactly one value", "gr:factObject"]),
+        "fact-property-text": ("gr:factPredicate gr:hasFinding", 'gr:factPredicate "has finding"',
+                               ["must name exactly one property IRI", "gr:factPredicate"]),
+        "fact-no-span": (" ; <http://www.w3.org/ns/prov#wasDerivedFrom> :span-1 .", " .",
+                         ["derived from at least one text span", "prov#wasDerivedFrom"]),
+    }
+    for name, (old, new, expected) in broken_evidence.items():
+        assert old in with_evidence, old
+        out[f"evidence-{name}.ttl"] = (with_evidence.replace(old, new, 1), expected)
     json_cases = {
         "json-quantity-string.json": ({"type": "Case", "requests": [{"type": "TreatmentRequest", "treatment": "PhysicalTherapy",
                                                                     "quantity": "many"}]}, quantity_msg),

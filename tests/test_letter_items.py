@@ -87,3 +87,15 @@ def test_regions_of_the_line(line, regions):
 ])
 def test_a_visit_with_a_surgeon_is_a_surgical_consultation(line, treatment):
     assert parse_item(line).treatment == treatment
+
+
+@pytest.mark.parametrize("line, treatment", [
+    ("Four sessions of electrical stimulation two times a week times 2 weeks", "ElectricalStimulationSessions"),
+    ("Electrical stimulation sessions x 6 to the low back", "ElectricalStimulationSessions"),
+    ("E-stim x 4", "ElectricalStimulationSessions"),
+    ("TENS unit 30 day rental", "TENS"),
+    ("Electrical stimulation unit purchase", "TENS"),
+    ("Interferential unit", "TENS"),
+])
+def test_stimulation_sessions_are_a_clinic_modality_and_a_unit_is_tens(line, treatment):
+    assert parse_item(line).treatment == treatment

@@ -49,3 +49,18 @@ def test_shipped_knowledge_base_is_clean():
     assert knowledge_violations(kb) == []
     graph = kb + Graph().parse(SHAPES_DIR / "requirements.ttl")
     assert {name: rows for name, rows in violation_rows(graph).items() if rows} == {}
+
+
+def test_queries_name_only_terms_the_vocabulary_defines(tmp_path):
+    """A query matching a renamed property finds nothing without an error (the evidence query
+    once named gr:activeTreatmentEvidence after it became gr:companionTreatmentEvidence)."""
+    from reasoner.knowledge import KnowledgeBase
+    from reasoner.paths import QUERIES_DIR
+    from reasoner.selfcheck import unknown_query_terms
+
+    kb = KnowledgeBase().graph
+    assert unknown_query_terms(kb, sorted(QUERIES_DIR.rglob("*.rq"))) == []
+    stale = tmp_path / "stale.rq"
+    stale.write_text("# gr:InAComment is not read\nPREFIX gr: <https://w3id.org/guideline-reasoner/ontology#>\n"
+                     "SELECT ?x WHERE { ?x gr:activeTreatmentEvidence ?y ; gr:hasFinding ?z }\n")
+    assert unknown_query_terms(kb, [stale]) == [(stale, "activeTreatmentEvidence")]

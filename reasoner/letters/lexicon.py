@@ -37,6 +37,9 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"home exercise", "HomeExerciseProgram"),
     (r"shock ?wave|ESWT", "ShockWaveTherapy"),
     (r"H-?wave", "HWaveStimulation"),
+    # sessions of stimulation in the clinic are a passive modality; a unit is for home use
+    (r"(?:sessions?|visits?|treatments?) of (?:electrical|electric) stim\w*|(?:electrical|electric) stim\w* (?:sessions?|x\s*\d)|"
+     r"\be-?stim\b", "ElectricalStimulationSessions"),
     (r"TENS|EMS unit|interferential|electrical stimulation", "TENS"),
     (r"ultrasound therapy|therapeutic ultrasound", "TherapeuticUltrasound"),
     (r"laser", "LowLevelLaserTherapy"),
