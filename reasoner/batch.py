@@ -38,7 +38,6 @@ from reasoner.paths import SHAPES_DIR
 
 CHUNK = 500
 GR = "https://w3id.org/guideline-reasoner/ontology#"
-SH = "http://www.w3.org/ns/shacl#"
 DERIVED = ox.NamedNode("urn:guideline-reasoner:graph:derived")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 HAS_REQUEST = GR + "hasRequest"
@@ -151,10 +150,10 @@ def _nquads_cases_parsed(path: Path) -> Iterator[RawCase]:
 def _compiled():
     from rdflib import Graph
 
-    from reasoner.shacl_compiler import compile_shapes
+    from reasoner.shacl_compiler import compile_report
 
-    return (compile_shapes(Graph().parse(SHAPES_DIR / "case-input.ttl")),
-            compile_shapes(Graph().parse(SHAPES_DIR / "requirements.ttl")))
+    return (compile_report(Graph().parse(SHAPES_DIR / "case-input.ttl")),
+            compile_report(Graph().parse(SHAPES_DIR / "requirements.ttl")))
 
 
 _KB_QUADS: list = []
@@ -286,15 +285,12 @@ def _check_inputs(store: ox.Store, cases: _Chunk, chunk: list[RawCase]) -> None:
 
 
 def _validate(store: ox.Store) -> None:
-    """The requirement shapes, compiled to SPARQL, as sh:ValidationResult nodes in the store."""
-    report = []
-    for row in store.query(_compiled()[1]):
-        result = ox.BlankNode()
-        report += [ox.Quad(result, ox.NamedNode(SH + "focusNode"), row["focus"]),
-                   ox.Quad(result, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + "Violation")),
-                   ox.Quad(result, ox.NamedNode(SH + "resultMessage"), row["message"]),
-                   ox.Quad(result, RDF_TYPE, ox.NamedNode(SH + "ValidationResult"))]
-    store.extend(report)
+    """The requirement shapes, compiled to SPARQL, as the standard sh:ValidationReport in the
+    store (the one pyshacl gives the single-case path)."""
+    from reasoner.shacl_report import report_quads
+
+    compiled = _compiled()[1]
+    store.extend(report_quads(compiled, store.query(compiled.query)))
 
 
 def _graph(n: int) -> ox.NamedNode:
@@ -356,10 +352,9 @@ def _single_reasoner():
     return Reasoner()
 
 
-def _per_graph(select: str) -> str:
+def _per_graph(where: str) -> str:
     """The compiled shapes query evaluated inside each named graph, returning the graph too."""
-    body = select[select.index("WHERE {") + len("WHERE {"): select.rindex("}")]
-    return f"SELECT ?g ?focus ?message WHERE {{ GRAPH ?g {{ {body} }} }}"
+    return f"SELECT ?g ?focus ?value ?path ?c WHERE {{ {where} }}"
 
 
 @lru_cache(maxsize=1)
@@ -377,13 +372,14 @@ SELECT ?g ?subject ?property ?value WHERE {{
     return _per_graph(input_shapes), unknown
 
 
-def _input_problems(store: ox.Store, input_shapes: str) -> Iterator[tuple[str, str]]:
+def _input_problems(store: ox.Store, input_shapes) -> Iterator[tuple[str, str]]:
     """(graph, first problem) for each case graph with a problem, like the single-case
     loader: the first violation in a stable order, then unknown terms."""
-    shapes_query, unknown_query = _input_queries(input_shapes)
+    shapes_query, unknown_query = _input_queries(input_shapes.where('?g'))
     found: dict[str, list[str]] = defaultdict(list)
     for row in store.query(shapes_query):
-        found[row["g"].value].append(f"{_short(row['focus'])}: {row['message'].value}")
+        messages = input_shapes.sources[int(row["c"].value)].messages
+        found[row["g"].value].append(f"{_short(row['focus'])}: {messages[0] if messages else 'violation'}")
     for graph, problems in found.items():
         yield graph, sorted(problems)[0] + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
     for row in store.query(unknown_query):

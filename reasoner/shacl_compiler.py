@@ -1,155 +1,477 @@
-"""Compile the SHACL Core shapes this project uses into one SPARQL SELECT that returns every
-violation as (?focus ?shape ?message), so validation can run inside the same store as the
-rest of the pipeline, over thousands of cases at once. pyshacl stays the reference: the
-tests check that both find the same violations on the whole case library.
+"""Compile SHACL Core shapes into one SPARQL SELECT that finds every validation result, so
+validation runs inside the same store as the rest of the pipeline, over thousands of cases
+at once. pyshacl stays the reference: tests/test_shacl_core_conformance.py runs the W3C
+SHACL Core suite through both, and tests/test_batch.py compares reports on the case library.
 
-Supported (the subset in shapes/): targets sh:targetClass; property shapes with a predicate,
-sequence or inverse path; sh:minCount, sh:maxCount, sh:datatype, sh:nodeKind (IRI), sh:in,
-sh:hasValue, sh:minInclusive, sh:maxInclusive, sh:lessThan, sh:lessThanOrEquals,
-sh:disjoint, sh:not [sh:hasValue]; node-level sh:or of property shapes. Anything else raises,
-so a shape the compiler does not understand can never be silently skipped.
-Spec: https://www.w3.org/TR/shacl/#core-components"""
+Each row of the query is (?focus ?value ?path ?c): ?c numbers the constraint that produced
+it (`Compiled.sources[c]`: source shape, result path, constraint component, severity,
+messages); ?path is bound only where the path is not fixed by the shape (sh:closed).
+reasoner/shacl_report.py turns rows into a standard sh:ValidationReport.
+
+Supported: targets (sh:targetClass with rdfs:subClassOf*, implicit class targets,
+sh:targetNode, sh:targetSubjectsOf, sh:targetObjectsOf), node and property shapes (also
+top-level property shapes and nested sh:property), every SHACL path form, sh:deactivated,
+sh:severity, sh:message, and the components sh:class, sh:datatype, sh:nodeKind,
+sh:minCount, sh:maxCount, sh:min/maxExclusive, sh:min/maxInclusive, sh:min/maxLength,
+sh:pattern (with sh:flags), sh:languageIn, sh:in, sh:hasValue, sh:equals, sh:disjoint,
+sh:lessThan, sh:lessThanOrEquals, sh:node, sh:not, sh:and, sh:or, sh:xone, sh:closed.
+Anything else raises UnsupportedShape naming the feature, so a shape the compiler does not
+understand is never silently skipped. Terms are compared with sameTerm, as SHACL does (1 and
+1.0 are different values). Spec: https://www.w3.org/TR/shacl/#core-components"""
 
 from __future__ import annotations
 
-from itertools import count
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations, count
+from typing import NamedTuple
 
-from rdflib import RDF, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
 from reasoner.namespaces import SH
 
-KNOWN = {SH.path, SH.minCount, SH.maxCount, SH.datatype, SH.nodeKind, SH["in"], SH.hasValue, SH.minInclusive,
-         SH.maxInclusive, SH.lessThan, SH.lessThanOrEquals, SH.disjoint, SH["not"], SH.message, SH.severity,
-         SH.name, SH.description, RDF.type}
-IGNORED_NODE = {SH.targetClass, SH.property, SH["or"], SH.message, SH.severity, SH.name, SH.description, RDF.type,
-                URIRef("http://www.w3.org/2000/01/rdf-schema#seeAlso")}
-XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
-XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
-# lexical forms, so ill-typed literals ("eight"^^xsd:integer) count as wrong datatype as in SHACL
-LEXICAL = {XSD_INTEGER: r"^[+-]?[0-9]+$", XSD_DATE: r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?$"}
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+# Not constraints: what SHACL lets a shape say besides its constraints.
+NON_VALIDATING = {SH.message, SH.severity, SH.name, SH.description, SH.deactivated, SH.order, SH.group,
+                  SH.defaultValue, SH.path, SH.property, SH.flags, SH.ignoredProperties, *TARGETS}
+NODE_KINDS = {SH.IRI: "isIRI({v})", SH.BlankNode: "isBLANK({v})", SH.Literal: "isLITERAL({v})",
+              SH.BlankNodeOrIRI: "!isLITERAL({v})", SH.BlankNodeOrLiteral: "!isIRI({v})",
+              SH.IRIOrLiteral: "!isBLANK({v})"}
+# Datatypes whose lexical space SPARQL can check: a cast of the lexical form fails exactly
+# when the literal is ill-typed ("maybe"^^xsd:boolean, "2020-13-45"^^xsd:date).
+CASTABLE = {XSD.boolean, XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.date, XSD.dateTime}
+ANY_LEXICAL = {XSD.string}
+NAMESPACES = (str(XSD), str(RDF))
+MULTI_VALUED_SINGLE = {SH.pattern, SH.flags, SH.severity, SH.path, SH.closed, SH.ignoredProperties}
 
 
 class UnsupportedShape(ValueError):
     pass
 
 
+class Violation(NamedTuple):
+    """Violations of one constraint: the solutions of `pattern` (a group pattern, maybe
+    empty) for which `test` holds, with the focus variable bound from outside."""
+    pattern: str
+    test: str | None
+    value: str | None = None     # the variable holding sh:value
+    path: str | None = None      # the variable holding sh:resultPath, when the shape does not fix it
+    other: str | None = None     # one result per value of this variable too (sh:lessThan pairs)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the results of one compiled constraint report besides focus node and value."""
+    shape: object        # rdflib term of the shape
+    path: object         # its sh:path node, None for node shapes (or when the row gives it)
+    component: URIRef
+    severity: URIRef
+    messages: tuple
+
+
+@dataclass(frozen=True)
+class Compiled:
+    branches: tuple      # (projected variables, pattern) per constraint
+    sources: tuple       # Source per ?c
+    shapes: Graph
+
+    def where(self, graph: str | None = None) -> str:
+        """The graph pattern; its solutions bind ?focus, ?c and maybe ?value, ?path. With a
+        graph variable, each case graph on its own (and that variable bound): Oxigraph does
+        not evaluate a sub-SELECT inside GRAPH ?g on ?g's graph, so GRAPH goes inside."""
+        if not self.branches:
+            return "FILTER (false)"
+        return "\n  UNION\n  ".join(
+            f"{{ SELECT DISTINCT {keep} WHERE {{ {body} }} }}" if graph is None else
+            f"{{ SELECT DISTINCT {graph} {keep} WHERE {{ GRAPH {graph} {{ {body} }} }} }}"
+            for keep, body in self.branches)
+
+    @property
+    def query(self) -> str:
+        return f"SELECT ?focus ?value ?path ?c WHERE {{\n  {self.where()}\n}}"
+
+
 def _n3(term) -> str:
-    if isinstance(term, Literal):
+    if isinstance(term, Literal) and not _store_keeps(term):
+        raise UnsupportedShape(f"the literal {term.n3()} in the shapes: the store rewrites it to its canonical form, "
+                               "so sh:value, sh:focusNode and sh:in/sh:hasValue would not be that term")
+    if isinstance(term, (Literal, URIRef)):
         return term.n3()
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    raise UnsupportedShape(f"cannot write {term!r} in SPARQL")
+    raise UnsupportedShape(f"cannot write {term!r} in SPARQL (a blank node as a constraint value)")
 
 
-def _path(shapes: Graph, path) -> str:
-    if isinstance(path, URIRef):
-        return _n3(path)
-    inverse = shapes.value(path, SH.inversePath)
-    if inverse is not None:
-        return f"^{_path(shapes, inverse)}"
-    if (path, RDF.first, None) in shapes:
-        return "/".join(_path(shapes, step) for step in Collection(shapes, path))
-    raise UnsupportedShape(f"unsupported path {path!r}")
+@lru_cache(maxsize=None)
+def _store_keeps(term: Literal) -> bool:
+    """Oxigraph writes numeric literals in canonical form ("4.0"^^xsd:decimal becomes "4")."""
+    row = next(iter(_ROUND_TRIP.query(f"SELECT ?x WHERE {{ VALUES ?x {{ {term.n3()} }} }}")))
+    got = row["x"]
+    return (isinstance(got, ox.Literal) and got.value == str(term) and (got.language or None) == term.language
+            and got.datatype.value == str(term.datatype or (RDF.langString if term.language else XSD.string)))
 
 
-class _Names:
-    def __init__(self):
+_ROUND_TRIP = ox.Store()
+
+
+def _short(term) -> str:
+    text = str(term)
+    return "sh:" + text[len(str(SH)):] if text.startswith(str(SH)) else f"<{text}>"
+
+
+class _Compiler:
+    def __init__(self, shapes: Graph):
+        self.g = shapes
         self._n = count()
+        self.sources: list[Source] = []
+        self.branches: list[str] = []
 
-    def __call__(self, stem: str) -> str:
+    def var(self, stem: str) -> str:
         return f"?{stem}{next(self._n)}"
 
+    # --- reading the shapes graph ---------------------------------------------------------
 
-def _property_violations(shapes: Graph, prop, focus: str, names: _Names) -> list[str]:
-    """One SPARQL boolean expression per constraint of the property shape, each true when
-    that constraint is violated at ?focus."""
-    unknown = set(shapes.predicates(prop)) - KNOWN
-    if unknown:
-        raise UnsupportedShape(f"unsupported constraint(s) {sorted(map(str, unknown))}")
-    path = _path(shapes, shapes.value(prop, SH.path))
-    out = []
-    v = names("v")
-    if (n := shapes.value(prop, SH.minCount)) is not None:
-        if int(n) != 1:
-            raise UnsupportedShape("sh:minCount other than 1")
-        out.append(f"NOT EXISTS {{ {focus} {path} {names('x')} }}")
-    if (n := shapes.value(prop, SH.maxCount)) is not None:
-        a, b = names("a"), names("b")
-        if int(n) != 1:
-            raise UnsupportedShape("sh:maxCount other than 1")
-        out.append(f"EXISTS {{ {focus} {path} {a} , {b} . FILTER ({a} != {b}) }}")
-    if (dt := shapes.value(prop, SH.datatype)) is not None:
-        lexical = LEXICAL.get(dt)
-        check = f"(!isLITERAL({v}) || DATATYPE({v}) != {_n3(dt)}"
-        check += f" || !REGEX(STR({v}), {Literal(lexical).n3()}))" if lexical else ")"
-        out.append(f"EXISTS {{ {focus} {path} {v} . FILTER {check} }}")
-    if (kind := shapes.value(prop, SH.nodeKind)) is not None:
-        if kind != SH.IRI:
-            raise UnsupportedShape("sh:nodeKind other than sh:IRI")
-        w = names("w")
-        out.append(f"EXISTS {{ {focus} {path} {w} . FILTER (!isIRI({w})) }}")
-    if (members := shapes.value(prop, SH["in"])) is not None:
-        w = names("w")
-        allowed = ", ".join(_n3(m) for m in Collection(shapes, members))
-        out.append(f"EXISTS {{ {focus} {path} {w} . FILTER ({w} NOT IN ({allowed})) }}")
-    if (value := shapes.value(prop, SH.hasValue)) is not None:
-        out.append(f"NOT EXISTS {{ {focus} {path} {_n3(value)} }}")
-    for predicate, operator in ((SH.minInclusive, "<"), (SH.maxInclusive, ">")):
-        if (bound := shapes.value(prop, predicate)) is not None:
-            w = names("w")
-            # a value that cannot be compared (ill-typed) also violates
-            out.append(f"EXISTS {{ {focus} {path} {w} . FILTER (!COALESCE({w} {'>=' if operator == '<' else '<='} "
-                       f"{_n3(bound)}, false)) }}")
-    for predicate, operator in ((SH.lessThan, "<"), (SH.lessThanOrEquals, "<=")):
-        if (other := shapes.value(prop, predicate)) is not None:
-            a, b = names("a"), names("b")
-            out.append(f"EXISTS {{ {focus} {path} {a} . {focus} {_n3(other)} {b} . "
-                       f"FILTER (!COALESCE({a} {operator} {b}, false)) }}")
-    if (other := shapes.value(prop, SH.disjoint)) is not None:
-        w = names("w")
-        out.append(f"EXISTS {{ {focus} {path} {w} . {focus} {_n3(other)} {w} }}")
-    if (negated := shapes.value(prop, SH["not"])) is not None:
-        value = shapes.value(negated, SH.hasValue)
-        if value is None or set(shapes.predicates(negated)) - {SH.hasValue}:
-            raise UnsupportedShape("sh:not is supported around sh:hasValue only")
-        out.append(f"EXISTS {{ {focus} {path} {_n3(value)} }}")
-    return out
+    def one(self, shape, predicate):
+        values = list(self.g.objects(shape, predicate))
+        if len(values) > 1:
+            raise UnsupportedShape(f"{shape}: more than one {_short(predicate)}")
+        return values[0] if values else None
+
+    def members(self, node) -> list:
+        if node != RDF.nil and (node, RDF.first, None) not in self.g:
+            raise UnsupportedShape(f"{node}: expected an RDF list")
+        return list(Collection(self.g, node))
+
+    def path(self, path) -> str:
+        g = self.g
+        if isinstance(path, URIRef):
+            return _n3(path)
+        if (path, RDF.first, None) in g:
+            return "(" + "/".join(self.path(step) for step in self.members(path)) + ")"
+        for predicate, write in ((SH.inversePath, "^({})"), (SH.zeroOrMorePath, "({})*"),
+                                 (SH.oneOrMorePath, "({})+"), (SH.zeroOrOnePath, "({})?")):
+            if (inner := g.value(path, predicate)) is not None:
+                return write.format(self.path(inner))
+        if (alternatives := g.value(path, SH.alternativePath)) is not None:
+            return "(" + "|".join(self.path(step) for step in self.members(alternatives)) + ")"
+        raise UnsupportedShape(f"unsupported sh:path {path!r}")
+
+    def check_supported(self, shape) -> None:
+        for predicate in set(self.g.predicates(shape)):
+            if str(predicate).startswith(str(SH)) and predicate not in NON_VALIDATING and predicate not in COMPONENTS:
+                raise UnsupportedShape(f"{shape}: unsupported constraint {_short(predicate)}")
+        for predicate in MULTI_VALUED_SINGLE:
+            self.one(shape, predicate)
+
+    def deactivated(self, shape) -> bool:
+        return self.one(shape, SH.deactivated) == Literal(True)
+
+    # --- constraints as violation patterns ------------------------------------------------
+    # A violation pattern is a group pattern whose solutions, with the focus variable bound
+    # from outside, are the violations: (pattern, value variable or None, path variable or None).
+
+    def violations(self, shape, focus: str, stack: tuple) -> list[tuple[URIRef, Violation]]:
+        self.check_supported(shape)
+        path_node = self.one(shape, SH.path)
+        if path_node is not None:
+            value = self.var("v")
+            values = f"{focus} {self.path(path_node)} {value} ."
+        else:
+            value, values = focus, ""
+        out = []
+        for predicate, component in COMPONENTS.items():
+            for parameter in sorted(self.g.objects(shape, predicate), key=str):
+                for violation in component(self, shape, parameter, focus, value, values, path_node, stack):
+                    out.append((_component_iri(predicate), violation))
+        return out
+
+    def conforms(self, shape, node: str, stack: tuple) -> str:
+        """A SPARQL boolean expression: `node` conforms to `shape`."""
+        if shape in stack:
+            raise UnsupportedShape(f"{shape}: recursive shapes are not supported")
+        if self.deactivated(shape):
+            return "true"
+        stack = stack + (shape,)
+        parts = [f"!({v.test})" if not v.pattern else f"NOT EXISTS {{ {_filtered(v)} }}"
+                 for _, v in self.violations(shape, node, stack)]
+        path_node = self.one(shape, SH.path)
+        for prop in sorted(self.g.objects(shape, SH.property), key=str):
+            if path_node is None:
+                parts.append(self.conforms(prop, node, stack))
+            else:
+                v = self.var("v")
+                parts.append(f"NOT EXISTS {{ {node} {self.path(path_node)} {v} . "
+                             f"FILTER (!({self.conforms(prop, v, stack)})) }}")
+        return "(" + " && ".join(parts) + ")" if parts else "true"
+
+    # --- reported shapes ------------------------------------------------------------------
+
+    def report(self, shape, foci, parents: tuple, stack: tuple) -> None:
+        """Branches for every result of `shape` at the focus nodes `foci(var)` binds; `parents`
+        are the outer focus variables of nested property shapes (a value node reached from
+        two parents gives a result for each, as SHACL validates it once per parent)."""
+        if shape in stack:
+            raise UnsupportedShape(f"{shape}: recursive shapes are not supported")
+        if self.deactivated(shape):
+            return
+        stack = stack + (shape,)
+        severity = self.one(shape, SH.severity) or SH.Violation
+        messages = tuple(sorted(self.g.objects(shape, SH.message), key=lambda m: (str(m), m.language or "")))
+        path_node = self.one(shape, SH.path)
+        for component, v in self.violations(shape, "?focus", stack):
+            c = len(self.sources)
+            self.sources.append(Source(shape, None if v.path else path_node, component, severity, messages))
+            binds = [f"({c} AS ?c)"] + [f"({var} AS ?{name})" for var, name in
+                                         ((v.value, "value"), (v.path, "path")) if var is not None]
+            keep = " ".join(["?focus", "?value", "?path", "?c", *parents] + ([v.other] if v.other else []))
+            self.branches.append((keep, f"{foci('?focus')} {_as_pattern(v)} " + " ".join(f"BIND {b}" for b in binds)))
+        for prop in sorted(self.g.objects(shape, SH.property), key=str):
+            if path_node is None:
+                self.report(prop, foci, parents, stack)
+            else:   # the value nodes of this property shape are the nested one's focus nodes
+                parent, path = self.var("f"), self.path(path_node)
+                self.report(prop, lambda v, parent=parent, path=path: f"{foci(parent)} {parent} {path} {v} .",
+                            parents + (parent,), stack)
+
+    def targets(self, shape):
+        """A function from a variable to the pattern binding it to each focus node once."""
+        found = []
+        nodes = sorted(self.g.objects(shape, SH.targetNode), key=str)
+        if nodes:
+            if any(isinstance(node, BNode) for node in nodes):
+                raise UnsupportedShape(f"{shape}: sh:targetNode with a blank node")
+            found.append(lambda v, listed=" ".join(_n3(n) for n in nodes): f"VALUES {v} {{ {listed} }}")
+        classes = set(self.g.objects(shape, SH.targetClass))
+        if {RDFS.Class, OWL.Class} & set(self.g.objects(shape, RDF.type)):
+            classes.add(shape)      # implicit class target
+        for cls in sorted(classes, key=str):
+            t = self.var("t")
+            found.append(lambda v, t=t, cls=_n3(cls): f"{t} <{RDFS.subClassOf}>* {cls} . {v} a {t} .")
+        for p in sorted(self.g.objects(shape, SH.targetSubjectsOf), key=str):
+            found.append(lambda v, p=_n3(p): f"{v} {p} [] .")
+        for p in sorted(self.g.objects(shape, SH.targetObjectsOf), key=str):
+            found.append(lambda v, p=_n3(p): f"[] {p} {v} .")
+        if len(found) == 1:
+            return found[0]
+        # several targets: each focus node once (a join around a UNION is slow on Oxigraph,
+        # so shapes with one target, all of this project's, get none)
+        return lambda v: f"{{ SELECT DISTINCT {v} WHERE {{ {' UNION '.join('{ ' + f(v) + ' }' for f in found)} }} }}"
 
 
-def _as_pattern(violated: str) -> str:
-    """A violation test as a graph pattern. A plain "nothing there" test becomes MINUS, an
-    anti-join Oxigraph runs once for all foci, where FILTER NOT EXISTS is evaluated per
-    focus (about three times slower on a thousand cases); MINUS is equivalent here since
-    its pattern always binds ?focus."""
-    if violated.startswith("NOT EXISTS {") and "FILTER" not in violated and violated.count("{") == 1:
-        return "MINUS" + violated[len("NOT EXISTS"):]
-    return f"FILTER ({violated})"
+def _filtered(v: Violation) -> str:
+    return v.pattern + (f" FILTER ({v.test})" if v.test else "")
+
+
+def _as_pattern(v: Violation) -> str:
+    """A plain "nothing there" test becomes MINUS, an anti-join Oxigraph runs once for all
+    foci, where FILTER NOT EXISTS is evaluated per focus (about three times slower on a
+    thousand cases); equivalent here since its pattern shares only ?focus with the rest."""
+    prefix = "NOT EXISTS { ?focus "
+    if not v.pattern and v.test.startswith(prefix) and v.test.count("{") == 1 and "FILTER" not in v.test:
+        return "MINUS" + v.test[len("NOT EXISTS"):]
+    return _filtered(v)
+
+
+def _component_iri(predicate: URIRef) -> URIRef:
+    name = str(predicate)[len(str(SH)):]
+    return SH[name[0].upper() + name[1:] + "ConstraintComponent"]
+
+
+# --- the components ---------------------------------------------------------------------
+# Each: (compiler, shape, parameter, focus var, value var, values pattern, path node, stack)
+# -> [(violation pattern, value var or None, path var or None)].
+
+def _each_value(condition):
+    """A component checked value by value: a violation per value node where `condition`
+    (a SPARQL expression over the value) holds."""
+    def component(c, shape, parameter, focus, value, values, path, stack):
+        return [Violation(values, condition(c, shape, parameter, value, stack), value)]
+    return component
+
+
+def _class(c, shape, parameter, v, stack):
+    return f"NOT EXISTS {{ {v} <{RDF.type}>/<{RDFS.subClassOf}>* {_n3(parameter)} }}"
+
+
+def _datatype(c, shape, dt, v, stack):
+    if not isinstance(dt, URIRef):
+        raise UnsupportedShape(f"sh:datatype {dt!r}")
+    if dt == RDF.langString:
+        return f"!(isLITERAL({v}) && LANG({v}) != \"\")"
+    typed = f"isLITERAL({v}) && sameTerm(DATATYPE({v}), {_n3(dt)})"
+    if dt in CASTABLE:
+        return f"!({typed} && COALESCE(isLITERAL({_n3(dt)}(STR({v}))), false))"
+    if dt in ANY_LEXICAL or not str(dt).startswith(NAMESPACES):
+        return f"!({typed})"
+    # Oxigraph also stores derived types (xsd:byte, xsd:int) as their primitive type
+    raise UnsupportedShape(f"sh:datatype {dt}: its lexical space cannot be checked in the store")
+
+
+def _node_kind(c, shape, kind, v, stack):
+    if kind not in NODE_KINDS:
+        raise UnsupportedShape(f"sh:nodeKind {kind!r}")
+    return "!" + NODE_KINDS[kind].format(v=v)
+
+
+def _compare(operator):
+    # a value that cannot be compared (ill-typed, another type) also violates
+    return lambda c, shape, bound, v, stack: f"!COALESCE({v} {operator} {_n3(bound)}, false)"
+
+
+def _length(operator):
+    def condition(c, shape, n, v, stack):
+        return f"isBLANK({v}) || !COALESCE(STRLEN(STR({v})) {operator} {int(n)}, false)"
+    return condition
+
+
+def _pattern(c, shape, pattern, v, stack):
+    flags = c.one(shape, SH.flags)
+    args = f"STR({v}), {Literal(str(pattern)).n3()}" + (f", {Literal(str(flags)).n3()}" if flags else "")
+    return f"isBLANK({v}) || !COALESCE(REGEX({args}), false)"
+
+
+def _language_in(c, shape, tags, v, stack):
+    tests = " || ".join(f"LANGMATCHES(LANG({v}), {Literal(str(t)).n3()})" for t in c.members(tags))
+    return f"!COALESCE({tests or 'false'}, false)"
+
+
+def _in(c, shape, members, v, stack):
+    return "!(" + (" || ".join(f"sameTerm({v}, {_n3(m)})" for m in c.members(members)) or "false") + ")"
+
+
+def _node(c, shape, other, v, stack):
+    return f"!({c.conforms(other, v, stack)})"
+
+
+def _not(c, shape, other, v, stack):
+    return c.conforms(other, v, stack)
+
+
+def _and(c, shape, shapes, v, stack):
+    return "!(" + " && ".join([c.conforms(s, v, stack) for s in c.members(shapes)] or ["true"]) + ")"
+
+
+def _or(c, shape, shapes, v, stack):
+    return "!(" + " || ".join([c.conforms(s, v, stack) for s in c.members(shapes)] or ["false"]) + ")"
+
+
+def _xone(c, shape, shapes, v, stack):
+    return "(" + " + ".join([f"IF({c.conforms(s, v, stack)}, 1, 0)" for s in c.members(shapes)] or ["0"]) + ") != 1"
+
+
+def _distinct_values(c, focus, path, n) -> str:
+    """A pattern that matches when `focus` has at least n distinct values on the path."""
+    names = [c.var("x") for _ in range(n)]
+    different = " && ".join(f"!sameTerm({a}, {b})" for a, b in combinations(names, 2))
+    return f"{focus} {c.path(path)} {', '.join(names)} ." + (f" FILTER ({different})" if different else "")
+
+
+def _min_count(c, shape, n, focus, value, values, path, stack):
+    if path is None:
+        raise UnsupportedShape(f"{shape}: sh:minCount on a node shape")
+    n = _count(n)
+    return [Violation("", f"NOT EXISTS {{ {_distinct_values(c, focus, path, n)} }}")] if n else []
+
+
+def _max_count(c, shape, n, focus, value, values, path, stack):
+    if path is None:
+        raise UnsupportedShape(f"{shape}: sh:maxCount on a node shape")
+    return [Violation("", f"EXISTS {{ {_distinct_values(c, focus, path, _count(n) + 1)} }}")]
+
+
+def _count(n) -> int:
+    if not isinstance(n, Literal) or not isinstance(n.toPython(), int) or n.toPython() < 0:
+        raise UnsupportedShape(f"count {n!r} is not a non-negative integer")
+    if n.toPython() > 8:
+        raise UnsupportedShape(f"sh:minCount/sh:maxCount of {n} (at most 8 supported)")
+    return n.toPython()
+
+
+def _has_value(c, shape, expected, focus, value, values, path, stack):
+    if path is None:
+        return [Violation("", f"!sameTerm({focus}, {_n3(expected)})")]
+    return [Violation("", f"NOT EXISTS {{ {focus} {c.path(path)} {_n3(expected)} }}")]
+
+
+def _equals(c, shape, other, focus, value, values, path, stack):
+    w = c.var("w")
+    theirs = f"{focus} {_n3(other)} {w} ."
+    if path is None:
+        return [Violation("", f"NOT EXISTS {{ {focus} {_n3(other)} {focus} }}", focus),
+                Violation(theirs, f"!sameTerm({w}, {focus})", w)]
+    return [Violation(values, f"NOT EXISTS {{ {focus} {_n3(other)} {value} }}", value),
+            Violation(theirs, f"NOT EXISTS {{ {focus} {c.path(path)} {w} }}", w)]
+
+
+def _disjoint(c, shape, other, focus, value, values, path, stack):
+    return [Violation(f"{values} {focus} {_n3(other)} {value} .", None, value)]
+
+
+def _less(operator):
+    def component(c, shape, other, focus, value, values, path, stack):
+        if path is None:
+            raise UnsupportedShape(f"{shape}: sh:lessThan/sh:lessThanOrEquals on a node shape")
+        w = c.var("w")
+        # one result per pair of values, as SHACL gives
+        return [Violation(f"{values} {focus} {_n3(other)} {w} .", f"!COALESCE({value} {operator} {w}, false)",
+                          value, other=w)]
+    return component
+
+
+def _closed(c, shape, closed, focus, value, values, path, stack):
+    if closed != Literal(True):
+        return []
+    if path is not None:
+        raise UnsupportedShape(f"{shape}: sh:closed on a property shape")
+    allowed = {c.g.value(p, SH.path) for p in c.g.objects(shape, SH.property)}
+    if (ignored := c.one(shape, SH.ignoredProperties)) is not None:
+        allowed |= set(c.members(ignored))
+    allowed = sorted((p for p in allowed if isinstance(p, URIRef)), key=str)
+    p, w = c.var("p"), c.var("w")
+    test = f"{p} NOT IN ({', '.join(map(_n3, allowed))})" if allowed else None
+    return [Violation(f"{focus} {p} {w} .", test, w, p)]
+
+
+COMPONENTS = {
+    SH["class"]: _each_value(_class), SH.datatype: _each_value(_datatype), SH.nodeKind: _each_value(_node_kind),
+    SH.minCount: _min_count, SH.maxCount: _max_count,
+    SH.minExclusive: _each_value(_compare(">")), SH.minInclusive: _each_value(_compare(">=")),
+    SH.maxExclusive: _each_value(_compare("<")), SH.maxInclusive: _each_value(_compare("<=")),
+    SH.minLength: _each_value(_length(">=")), SH.maxLength: _each_value(_length("<=")),
+    SH.pattern: _each_value(_pattern), SH.languageIn: _each_value(_language_in),
+    SH.equals: _equals, SH.disjoint: _disjoint, SH.lessThan: _less("<"), SH.lessThanOrEquals: _less("<="),
+    SH["in"]: _each_value(_in), SH.hasValue: _has_value,
+    SH.node: _each_value(_node), SH["not"]: _each_value(_not), SH["and"]: _each_value(_and),
+    SH["or"]: _each_value(_or), SH.xone: _each_value(_xone), SH.closed: _closed,
+}
+
+
+def _shapes_with_targets(shapes: Graph) -> list:
+    found = {s for t in TARGETS for s in shapes.subjects(t, None)}
+    for kind in (SH.NodeShape, SH.PropertyShape):
+        found |= {s for s in shapes.subjects(RDF.type, kind) if {RDFS.Class, OWL.Class} & set(shapes.objects(s, RDF.type))}
+    return sorted(found, key=lambda s: (isinstance(s, BNode), str(s)))
+
+
+def compile_report(shapes: Graph) -> Compiled:
+    """Every validation result of every shape with a target, as one SELECT (see module doc)."""
+    if any(shapes.subjects(RDF.type, SH.ConstraintComponent)) or any(shapes.subjects(SH.sparql, None)):
+        raise UnsupportedShape("SHACL-SPARQL (sh:sparql, sh:ConstraintComponent) is not supported")
+    if any(shapes.subjects(SH.target, None)):
+        raise UnsupportedShape("sh:target (SPARQL-based targets) is not supported")
+    compiler = _Compiler(shapes)
+    for shape in _shapes_with_targets(shapes):
+        compiler.report(shape, compiler.targets(shape), (), ())
+    return Compiled(tuple(compiler.branches), tuple(compiler.sources), shapes)
 
 
 def compile_shapes(shapes: Graph) -> str:
-    """One SELECT ?focus ?shape ?message listing every violation of every node shape."""
-    names = _Names()
-    branches = []
-    for shape in sorted(shapes.subjects(RDF.type, SH.NodeShape), key=str):
-        unknown = set(shapes.predicates(shape)) - IGNORED_NODE
-        if unknown:
-            raise UnsupportedShape(f"{shape}: unsupported node-level constraint(s) {sorted(map(str, unknown))}")
-        targets = list(shapes.objects(shape, SH.targetClass))
-        if len(targets) != 1:
-            raise UnsupportedShape(f"{shape}: exactly one sh:targetClass is supported")
-        head = f"?focus a {_n3(targets[0])} . BIND ({_n3(shape)} AS ?shape)"
-        shape_message = shapes.value(shape, SH.message)
-        for prop in sorted(shapes.objects(shape, SH.property), key=str):
-            message = shapes.value(prop, SH.message) or shape_message or Literal("violation")
-            for violated in _property_violations(shapes, prop, "?focus", names):
-                branches.append(f"{{ {head} {_as_pattern(violated)} BIND ({Literal(str(message)).n3()} AS ?message) }}")
-        alternatives = shapes.value(shape, SH["or"])
-        if alternatives is not None:
-            each = []
-            for member in Collection(shapes, alternatives):
-                violations = _property_violations(shapes, member, "?focus", names)
-                each.append("(" + " || ".join(violations) + ")")
-            message = shape_message or Literal("violation")
-            branches.append(f"{{ {head} FILTER ({' && '.join(each)}) BIND ({Literal(str(message)).n3()} AS ?message) }}")
-    return "SELECT ?focus ?shape ?message WHERE {\n  " + "\n  UNION\n  ".join(branches) + "\n}"
+    """The older form, (?focus ?shape ?message) per result, from the same compilation."""
+    compiled = compile_report(shapes)
+    rows = []
+    for c, source in enumerate(compiled.sources):
+        shape = _n3(source.shape) if isinstance(source.shape, URIRef) else "UNDEF"
+        message = Literal(str(source.messages[0])).n3() if source.messages else '"violation"'
+        rows.append(f"({c} {shape} {message})")
+    return (f"SELECT ?focus ?shape ?message WHERE {{ {{ {compiled.query} }}\n"
+            f"  VALUES (?c ?shape ?message) {{ {' '.join(rows)} }} }}")

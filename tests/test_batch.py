@@ -75,6 +75,48 @@ def test_compiled_shacl_finds_what_pyshacl_finds(reasoner):
         assert by_pyshacl == by_sparql, case.name
 
 
+def _result_keys(graph, results) -> list[tuple]:
+    """A report's results, comparable: paths as SPARQL path text, shapes by term."""
+    from reasoner.namespaces import SH
+    from reasoner.shacl_compiler import _Compiler
+
+    keys = []
+    for r in results:
+        path = graph.value(r, SH.resultPath)
+        keys.append(tuple(str(graph.value(r, p)) for p in (SH.focusNode, SH.value, SH.sourceShape,
+                                                           SH.sourceConstraintComponent, SH.resultSeverity))
+                    + (None if path is None else _Compiler(graph).path(path),
+                       sorted(map(str, graph.objects(r, SH.resultMessage)))))
+    return sorted(keys)
+
+
+def test_compiled_report_is_the_pyshacl_report(reasoner):
+    """Batch validation's sh:ValidationReport is the single-case one, result for result:
+    focus node, value, source shape, component, severity, path and messages, and conforms."""
+    from rdflib import Graph
+
+    from reasoner.engine import requirement_shapes
+    from reasoner.namespaces import SH
+    from reasoner.shacl_compiler import compile_report
+    from reasoner.shacl_report import report_quads, to_rdflib
+
+    compiled = compile_report(requirement_shapes())
+    compared = 0
+    for case in sorted(LIBRARY.glob("*.ttl"))[::5] + [SEED]:
+        result = reasoner.decide_file(case)
+        store = ox.Store()
+        store.extend(ox.Quad(q.subject, q.predicate, q.object) for q in result.store
+                     if q.graph_name != ox.NamedNode("urn:guideline-reasoner:graph:report"))
+        ours = Graph()
+        for q in report_quads(compiled, store.query(compiled.query, use_default_graph_as_union=True)):
+            ours.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+        expected = _result_keys(result.report, result.report.subjects(None, SH.ValidationResult))
+        assert _result_keys(ours, ours.subjects(None, SH.ValidationResult)) == expected, case.name
+        assert ours.value(None, SH.conforms) == result.report.value(None, SH.conforms), case.name
+        compared += len(expected)
+    assert compared > 50
+
+
 def test_nquads_and_json_lines_inputs(tmp_path, reasoner):
     nquads = tmp_path / "cases.nq"
     graph = ox.NamedNode("urn:example:seed-graph")
