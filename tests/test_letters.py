@@ -258,3 +258,28 @@ def test_import_letter_cli_writes_case_and_labels_apart(tmp_path):
     decided = subprocess.run([sys.executable, "-m", "reasoner", "decide", str(case), "--format", "json"],
                              capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert json.loads(decided.stdout)["decisions"][0]["treatment"] == "physical therapy"
+
+
+PDFS = SHARED / "letters" / "pdf"
+
+
+@pytest.mark.skipif(not PDFS.is_dir(), reason="../shared/letters/pdf is not beside the checkout")
+def test_real_encrypted_pdfs_give_the_case_graph_of_their_text():
+    """The real IMR PDFs are AES-encrypted with an empty password (pypdf[crypto] reads them):
+    each imports to the same case graph as its text version, evidence aside (offsets count in
+    each file's own text)."""
+    from rdflib import RDF, Graph
+
+    from reasoner.namespaces import GR
+
+    def facts(graph: Graph) -> Graph:
+        evidence = set(graph.subjects(RDF.type, GR.TextSpan)) | set(graph.subjects(RDF.type, GR.CaseFact))
+        return Graph() + [(s, p, o) for s, p, o in graph
+                          if s not in evidence and not str(p).startswith("http://www.w3.org/ns/prov#")]
+
+    pdfs = sorted(PDFS.glob("*.pdf"))
+    assert len(pdfs) == 4
+    for pdf in pdfs:
+        from_pdf, from_text = import_letter(pdf), import_letter(DEV / f"{pdf.stem}.txt")
+        assert len(from_pdf.items) == len(from_text.items) >= 1, pdf.name
+        assert isomorphic(facts(from_pdf.graph), facts(from_text.graph)), pdf.name
