@@ -99,3 +99,14 @@ def test_a_visit_with_a_surgeon_is_a_surgical_consultation(line, treatment):
 ])
 def test_stimulation_sessions_are_a_clinic_modality_and_a_unit_is_tens(line, treatment):
     assert parse_item(line).treatment == treatment
+
+
+@pytest.mark.parametrize("line, treatment", [
+    ("Associated surgical service: Arc sling", "AbductionPillowSling"),
+    ("Ultrasling", "AbductionPillowSling"),
+    ("Shoulder sling with abduction pillow", "AbductionPillowSling"),
+    ("Abduction pillow for the right shoulder", "AbductionPillowSling"),
+    ("Associated surgical service: sling", "PostoperativeSling"),
+])
+def test_an_abduction_pillow_sling_is_told_from_a_standard_sling(line, treatment):
+    assert parse_item(line).treatment == treatment

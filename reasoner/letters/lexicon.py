@@ -14,7 +14,8 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"PT/PTT|\bPTT\b|\bINR\b|coagulation (?:studies|panel|profile|tests?)|prothrombin", "CoagulationStudies"),
     (r"pre-?op(?:erative)?|medical clearance|chest x-?ray|\b(?:CBC|BMP|CMP|UA|urinalysis|chem panel)\b", "PreoperativeTesting"),
     (r"cold therapy|cryotherapy|vascutherm|game ready|polar care", "ContinuousFlowCryotherapy"),
-    (r"(?:arc|ultra|abduction)\s*sling|\bsling\b", "PostoperativeSling"),
+    (r"(?:arc|ultra|abduction)\s*sling|abduction pillow|sling with (?:an? )?(?:abduction )?pillow", "AbductionPillowSling"),
+    (r"\bsling\b", "PostoperativeSling"),
     (r"post[- ]?op(?:erative)? (?:physical therapy|PT)", "PhysicalTherapy"),
     # surgery
     (r"arthroscop\w*.*shoulder|shoulder.*arthroscop\w*|rotator cuff repair|SLAP|acromioplasty|subacromial decompression", "ShoulderSurgery"),
@@ -153,7 +154,10 @@ REGIONS: tuple[tuple[str, str], ...] = (
 # Treatments that exist only around a surgery: whatever an item line calls them, they are
 # associated surgical services and follow the surgery's decision
 PERIOPERATIVE = frozenset({"PreoperativeTesting", "Electrocardiogram", "CoagulationStudies", "SurgicalAssistant",
-                           "PostoperativeSling", "ContinuousFlowCryotherapy"})
+                           "PostoperativeSling", "AbductionPillowSling", "ContinuousFlowCryotherapy"})
+
+# Devices used only after an operation: an item for one is post-operative care
+POSTOPERATIVE_DEVICES = frozenset({"PostoperativeSling", "AbductionPillowSling", "ContinuousFlowCryotherapy"})
 
 # Device names that contain a body part word but say nothing of where treatment is directed
 NOT_REGIONS = r"knee (?:scooter|walker)"

@@ -169,10 +169,12 @@ def _surgery_spans(letter: Letter, facts: SummaryFacts) -> list[Span]:
 
 
 def _postsurgical(items: list[ParsedItem]) -> dict[str, list[int]]:
-    """Post-operative items are for the surgery requested beside them (or, when none is
-    disputed, a surgery in general). Each condition with the items (from 0) it rests on:
-    the post-operative items and the surgery item that names it."""
-    post_op = [n for n, item in enumerate(items) if re.search(r"post[- ]?op", item.text, re.I)]
+    """Post-operative items, and devices used only after surgery (a sling, a cold therapy
+    unit), are for the surgery requested beside them (or, when none is disputed, a surgery
+    in general). Each condition with the items (from 0) it rests on: the post-operative
+    items and the surgery item that names it."""
+    post_op = [n for n, item in enumerate(items)
+               if re.search(r"post[- ]?op", item.text, re.I) or item.treatment in lexicon.POSTOPERATIVE_DEVICES]
     if not post_op:
         return {}
     surgeries = [(n, item.text) for n, item in enumerate(items) if item.treatment in SURGERIES]
