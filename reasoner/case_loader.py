@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from urllib.parse import quote
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +33,12 @@ def read_case(path: Path) -> Graph:
     if fmt is None:
         raise InputError(source, f"unknown file type '{path.suffix}' (use .ttl, .jsonld or .json)")
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
+            raise InputError(source, "not a regular file (a pipe, socket or device); give a case file")
+        size = info.st_size
         if size > MAX_BYTES:
             raise InputError(source, f"file is {size // 2**20} MB; a case file is at most {MAX_BYTES // 2**20} MB")
         raw = path.read_bytes()

@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     try:
+        refuse_output_over_input(args)
         return COMMANDS[args.command](args)
     except InputError as exc:
         print(f"guideline-reasoner: error: {exc}", file=sys.stderr)
@@ -362,6 +363,8 @@ def run_import_letter(args) -> int:
         text = graph.serialize(format="json-ld", context=published_context(), indent=2)
     else:
         text = graph.serialize(format="turtle")
+    if args.labels:
+        _output_file(args.labels)  # refused before the case file is written, so nothing is left half done
     emit(text, args.output)
     if args.labels:
         labels = [{"request": imported.request_iri(n), "item": label.text, "decision": label.decision,
@@ -428,6 +431,25 @@ def run_check(args) -> int:
 COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "serve": run_serve,
             "report": run_report, "diff": run_diff, "import-letter": run_import_letter,
             "evaluate": run_evaluate, "kb": run_kb, "check": run_check}
+
+
+def refuse_output_over_input(args) -> None:
+    """An output (-o, --labels) that is one of the command's inputs would destroy it."""
+    inputs = _inputs(args)
+    for name in ("output", "labels"):
+        out = getattr(args, name, None)
+        if isinstance(out, Path) and out.exists():
+            for given in inputs:
+                if given.exists() and os.path.samefile(out, given):
+                    raise InputError(str(out), f"is also an input ({given}); the output would overwrite it")
+
+
+def _inputs(args) -> list[Path]:
+    found: list[Path] = []
+    for name in ("cases", "case", "letter", "old_kb", "new_kb"):
+        value = getattr(args, name, None)
+        found += [p for p in (value if isinstance(value, list) else [value]) if isinstance(p, Path)]
+    return found
 
 
 def emit(text: str, output: Path | None) -> None:

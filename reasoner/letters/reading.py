@@ -3,6 +3,7 @@ pypdf. A file that yields no usable text raises LetterError with the reason."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 
@@ -15,9 +16,12 @@ MAX_BYTES = 20 * 1024 * 1024
 
 def read_letter_text(path: Path) -> str:
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         raise LetterError("file not found") from None
+    if not stat.S_ISREG(info.st_mode):  # a directory, pipe or device would fail or block
+        raise LetterError("not a regular file (a directory, pipe or device); give a letter file")
+    size = info.st_size
     if size == 0:
         raise LetterError("file is empty")
     if size > MAX_BYTES:
