@@ -180,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("guideline-reasoner: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (decide ... | head): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def run_decide(args) -> int:

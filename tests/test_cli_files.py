@@ -62,3 +62,14 @@ def test_labels_into_a_missing_folder_write_no_case_file(tmp_path):
     one_line_error(run("import-letter", letter, "-o", case, "--labels", tmp_path / "missing" / "labels.json"),
                    "labels.json", "folder does not exist")
     assert not case.exists()
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly():
+    """decide --batch ... | head: the pipe closes and the run stops with no traceback."""
+    with subprocess.Popen([sys.executable, "-m", "reasoner", "decide", "--batch", str(ROOT / "tests" / "case-library")],
+                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.readline()
+        process.stdout.close()  # what head does after its first line
+        _, err = process.communicate(timeout=300)
+    assert process.returncode == 141, err
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
