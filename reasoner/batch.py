@@ -382,11 +382,46 @@ def _input_problems(store: ox.Store, input_shapes) -> Iterator[tuple[str, str]]:
         found[row["g"].value].append(f"{_short(row['focus'])}: {messages[0] if messages else 'violation'}")
     for graph, problems in found.items():
         yield graph, sorted(problems)[0] + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+    for graph, problem in _breaches(store):
+        if graph not in found:
+            found[graph].append("sealed")
+            yield graph, problem
     for row in store.query(unknown_query):
         if row["g"].value not in found:
             found[row["g"].value].append("unknown")
             yield row["g"].value, (f"{_short(row['subject'])} gr:{row['property'].value.rsplit('#', 1)[-1]}: "
                                    f"unknown term <{row['value'].value}>")
+
+
+@lru_cache(maxsize=1)
+def _seal():
+    from reasoner.case_seal import seal_from
+
+    return seal_from((q.subject.value, q.predicate.value, q.object.value) for q in _KB_QUADS
+                     if not isinstance(q.subject, ox.BlankNode))
+
+
+def _breaches(store: ox.Store) -> Iterator[tuple[str, str]]:
+    """(graph, first breach) for each case graph stating what a case may not
+    (reasoner/case_seal.py): the same rules as the single-case loader, as one query."""
+    from reasoner.case_seal import breach_query, breach_text
+
+    seal = _seal()
+    by_graph: dict[str, list] = defaultdict(list)
+    for row in store.query(breach_query(seal)):
+        by_graph[row["g"].value].append((row["s"], row["p"], row["o"]))
+    for graph, triples in by_graph.items():
+        yield graph, breach_text([tuple(_rdflib(t) for t in triple) for triple in triples], seal)
+
+
+def _rdflib(term):
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    return Literal(term.value, lang=term.language, datatype=None if term.language else URIRef(term.datatype.value))
 
 
 def _short(term) -> str:

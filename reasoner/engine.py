@@ -20,6 +20,7 @@ from rdflib import Graph, URIRef
 
 from reasoner import queries
 from reasoner.case_loader import check_case, read_case
+from reasoner.case_seal import Seal, check_sealed, seal_from
 from reasoner.knowledge import KnowledgeBase
 from reasoner.namespaces import GR
 from reasoner.paths import SHAPES_DIR
@@ -76,9 +77,16 @@ class Reasoner:
                 known[q.object.value].add(q.subject.value)
         return known
 
+    @cached_property
+    def seal(self) -> Seal:
+        """What a case may not state (reasoner/case_seal.py), read from the vocabulary."""
+        return seal_from((q.subject.value, q.predicate.value, q.object.value) for q in self._kb_quads
+                         if not isinstance(q.subject, ox.BlankNode))
+
     def load(self, path: Path) -> Graph:
         """Read and check a case file; raises InputError naming the file and field."""
         graph = read_case(path)
+        check_sealed(graph, str(path), self.seal)
         check_case(graph, str(path), self.known_terms)
         return graph
 

@@ -1,0 +1,67 @@
+"""A case states facts about itself only (reasoner/case_seal.py): one that changes the
+knowledge base, forges a decision or asserts what the pipeline derives is refused, with
+the triple named, in a single run and in a batch; and in a batch it cannot change another
+case's decision."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+SEED = ROOT / "examples" / "seed-case.ttl"
+HEAD = """@prefix gr:  <https://w3id.org/guideline-reasoner/ontology#> .
+@prefix kb:  <https://w3id.org/guideline-reasoner/kb#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix :    <https://example.org/sealed#> .
+:case a gr:Case ; gr:hasDiagnosis gr:LumbarSprainStrain ; gr:hasRequest :pt .
+:pt a gr:TreatmentRequest ; gr:treatment gr:PhysicalTherapy ; gr:quantity 30 ; gr:bodyPart gr:LowBack ;
+    gr:requestDate "2017-01-10"^^xsd:date .
+"""
+ATTACKS = {
+    "a-knowledge-base-limit": ("kb:CPMTG-PhysicalMedicine gr:maxVisits 100 .", "knowledge base's terms"),
+    "a-region-moved": ("gr:LowBack gr:partOf gr:Knee .", "knowledge base's terms"),
+    "a-treatment-relabelled": ('gr:PhysicalTherapy <http://www.w3.org/2000/01/rdf-schema#label> "anything" .',
+                               "knowledge base's terms"),
+    "a-forged-decision": ("<https://example.org/sealed#pt/decision> a gr:Decision ; gr:outcome gr:MedicallyNecessary .",
+                          "decision"),
+    "a-derived-fact": (":pt gr:priorVisits 0 .", "derived or decision property"),
+    "a-forged-check": (":check a gr:WithinVisitLimitCheck .", "decision or requirement check"),
+}
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "reasoner", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_a_case_that_states_more_than_itself_is_refused(tmp_path, name):
+    extra, why = ATTACKS[name]
+    case = tmp_path / f"{name}.ttl"
+    case.write_text(HEAD + extra + "\n")
+    result = run("decide", case)
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(case) in lines[0] and why in lines[0], lines
+
+
+def test_in_a_batch_a_case_cannot_change_another_or_forge_its_own(tmp_path):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed.ttl")
+    for name, (extra, _) in ATTACKS.items():
+        (folder / f"{name}.ttl").write_text(HEAD.replace("sealed#", f"sealed-{name}#") + extra + "\n")
+    result = run("decide", "--batch", folder)
+    assert result.returncode == 0, result.stderr
+    records = {r["case"].rsplit("/", 1)[-1]: r for r in map(json.loads, result.stdout.splitlines())}
+    for name, (_, why) in ATTACKS.items():
+        assert why in records[f"{name}.ttl"].get("error", ""), records[f"{name}.ttl"]
+    alone = run("decide", "--batch", SEED)
+    seed_alone = json.loads(alone.stdout.splitlines()[0])
+    assert records["seed.ttl"]["decisions"] == seed_alone["decisions"]
