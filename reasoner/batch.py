@@ -406,12 +406,11 @@ def _breaches(store: ox.Store) -> Iterator[tuple[str, str]]:
     (reasoner/case_seal.py): the same rules as the single-case loader, as one query."""
     from reasoner.case_seal import breach_query, breach_text
 
-    seal = _seal()
     by_graph: dict[str, list] = defaultdict(list)
-    for row in store.query(breach_query(seal)):
-        by_graph[row["g"].value].append((row["s"], row["p"], row["o"]))
-    for graph, triples in by_graph.items():
-        yield graph, breach_text([tuple(_rdflib(t) for t in triple) for triple in triples], seal)
+    for row in store.query(breach_query(_seal())):
+        by_graph[row["g"].value].append((tuple(_rdflib(row[v]) for v in ("s", "p", "o")), row["kind"].value))
+    for graph, found in by_graph.items():
+        yield graph, breach_text(found)
 
 
 def _rdflib(term):

@@ -2,14 +2,16 @@
 - a triple about a term of the ontology or the knowledge base (`gr:LowBack gr:partOf
   gr:Knee`, `kb:CPMTG-MassageTherapy gr:maxVisits 100`, a new label for a treatment): the
   knowledge base is not the case's to change, in one case or for the others of a batch;
+- a triple about a node nothing in the case leads to from its gr:Case (in a batch, another
+  case's request or episodes);
 - a triple with a predicate the pipeline derives (`gr:priorVisits`, `gr:outcome`,
   `gr:checkStatus`, ...) or a node typed as a decision or requirement check: a case cannot
   forge what is decided from it.
 
 Which predicates are derived is read from the ontology, once: those whose definition says
-"Derived:", those of decisions and checks, and `gr:aboutRequest`. The single-case
-loader checks the parsed graph; batch runs the same rules as one SPARQL query over every
-case graph of a chunk."""
+"Derived:", those of decisions and checks, and `gr:aboutRequest`. The single-case loader
+checks the parsed graph; batch runs the same rules as one SPARQL query over every case
+graph of a chunk."""
 
 from __future__ import annotations
 
@@ -23,6 +25,12 @@ from reasoner.errors import InputError
 from reasoner.namespaces import GR, KB
 
 PIPELINE_DOMAINS = (GR.Decision, GR.RequirementCheck)
+WHY = {
+    "term": "a case may not state facts about the ontology's or knowledge base's terms",
+    "derived": "a derived or decision property: the reasoner states it, a case may not",
+    "type": "a decision or requirement check: the reasoner makes them, a case may not",
+    "unreached": "nothing in the case leads to this node from its gr:Case, so it is not the case's to state",
+}
 
 
 @dataclass(frozen=True)
@@ -49,40 +57,79 @@ def _about_a_term(subject) -> bool:
     return isinstance(subject, URIRef) and (str(subject).startswith(str(GR)) or str(subject).startswith(str(KB)))
 
 
-def first_breach(triples: Iterable[tuple], seal: Seal) -> tuple[tuple, str] | None:
-    """The first triple (in a stable order) a case may not state, with why."""
-    for s, p, o in sorted(triples, key=lambda t: tuple(str(x) for x in t)):
+def _reachable_from_cases(triples: list[tuple]) -> set:
+    """Every node a chain of statements leads to from a gr:Case of these triples; a case
+    fact (evidence of a triple, reasoner/letters/evidence.py) is reached from the subject it
+    names."""
+    links: dict = {}
+    for s, p, o in triples:
+        if p == GR.factSubject:
+            links.setdefault(o, []).append(s)
+        elif p != RDF.type:
+            links.setdefault(s, []).append(o)
+    seen = {s for s, p, o in triples if p == RDF.type and o == GR.Case}
+    todo = list(seen)
+    while todo:
+        for nxt in links.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def breaches(triples: Iterable[tuple], seal: Seal) -> list[tuple[tuple, str]]:
+    """Every (triple, kind) a case may not state; kind is a key of WHY."""
+    triples = list(triples)
+    reached = _reachable_from_cases(triples)
+    found = []
+    for s, p, o in triples:
         if _about_a_term(s):
-            return (s, p, o), "a case may not state facts about the ontology's or knowledge base's terms"
-        if str(p) in seal.derived:
-            return (s, p, o), "a derived or decision property: the reasoner states it, a case may not"
-        if p == RDF.type and str(o) in seal.pipeline_types:
-            return (s, p, o), "a decision or requirement check: the reasoner makes them, a case may not"
-    return None
+            found.append(((s, p, o), "term"))
+        elif str(p) in seal.derived:
+            found.append(((s, p, o), "derived"))
+        elif p == RDF.type and str(o) in seal.pipeline_types:
+            found.append(((s, p, o), "type"))
+        elif s not in reached:
+            found.append(((s, p, o), "unreached"))
+    return found
+
+
+def first(found: Iterable[tuple[tuple, str]]) -> tuple[tuple, str] | None:
+    """The one to report, in a stable order (the same in a single run and a batch)."""
+    order = list(WHY)  # a triple that breaks two rules is reported under the first
+    return min(found, key=lambda item: (tuple(str(x) for x in item[0]), order.index(item[1])), default=None)
 
 
 def check_sealed(graph: Graph, source: str, seal: Seal) -> None:
-    breach = first_breach(graph, seal)
+    breach = first(breaches(graph, seal))
     if breach:
-        (s, p, o), why = breach
-        raise InputError(source, why, field=f"{_short(s)} {_short(p)} {_short(o)}")
+        (s, p, o), kind = breach
+        raise InputError(source, WHY[kind], field=f"{_short(s)} {_short(p)} {_short(o)}")
 
 
-def breach_text(triples: Iterable[tuple], seal: Seal) -> str:
-    """The batch record's error for a case graph with these breaching triples, in the
-    single-case loader's words."""
-    (s, p, o), why = first_breach(triples, seal)
-    return f"{_short(s)} {_short(p)} {_short(o)}: {why}"
+def breach_text(found: Iterable[tuple[tuple, str]]) -> str:
+    """A batch record's error, in the single-case loader's words."""
+    (s, p, o), kind = first(found)
+    return f"{_short(s)} {_short(p)} {_short(o)}: {WHY[kind]}"
 
 
 def breach_query(seal: Seal) -> str:
-    """The same rules over every named graph of a store: ?g ?s ?p ?o of each breach."""
+    """The same rules over every named graph of a store: ?g ?s ?p ?o ?kind of each breach.
+    A node counts as reached along any chain of statements other than rdf:type from a
+    gr:Case of the same graph (case facts backwards from the subject they name)."""
     derived = " ".join(f"<{p}>" for p in sorted(seal.derived))
     types = " ".join(f"<{t}>" for t in sorted(seal.pipeline_types))
-    return f"""SELECT ?g ?s ?p ?o WHERE {{
-  {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (isIRI(?s) && (STRSTARTS(STR(?s), "{GR}") || STRSTARTS(STR(?s), "{KB}"))) }}
-  UNION {{ VALUES ?p {{ {derived} }} GRAPH ?g {{ ?s ?p ?o }} }}
-  UNION {{ VALUES ?o {{ {types} }} GRAPH ?g {{ ?s a ?o }} BIND (<{RDF.type}> AS ?p) }}
+    term = f'isIRI(?s) && (STRSTARTS(STR(?s), "{GR}") || STRSTARTS(STR(?s), "{KB}"))'
+    return f"""SELECT ?g ?s ?p ?o ?kind WHERE {{
+  {{ GRAPH ?g {{ ?s ?p ?o }} FILTER ({term}) BIND ("term" AS ?kind) }}
+  UNION {{
+    GRAPH ?g {{ ?s ?p ?o }} FILTER (!({term}))
+    FILTER NOT EXISTS {{ GRAPH ?g {{ ?case a <{GR.Case}> .
+                                   ?case (!(<{RDF.type}>|<{GR.factSubject}>)|^<{GR.factSubject}>)* ?s }} }}
+    BIND ("unreached" AS ?kind)
+  }}
+  UNION {{ VALUES ?p {{ {derived} }} GRAPH ?g {{ ?s ?p ?o }} BIND ("derived" AS ?kind) }}
+  UNION {{ VALUES ?o {{ {types} }} GRAPH ?g {{ ?s a ?o }} BIND (<{RDF.type}> AS ?p) BIND ("type" AS ?kind) }}
 }}"""
 
 

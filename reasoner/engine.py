@@ -86,8 +86,8 @@ class Reasoner:
     def load(self, path: Path) -> Graph:
         """Read and check a case file; raises InputError naming the file and field."""
         graph = read_case(path)
-        check_sealed(graph, str(path), self.seal)
         check_case(graph, str(path), self.known_terms)
+        check_sealed(graph, str(path), self.seal)
         return graph
 
     def decide_file(self, path: Path) -> CaseResult:

@@ -65,3 +65,16 @@ def test_in_a_batch_a_case_cannot_change_another_or_forge_its_own(tmp_path):
     alone = run("decide", "--batch", SEED)
     seed_alone = json.loads(alone.stdout.splitlines()[0])
     assert records["seed.ttl"]["decisions"] == seed_alone["decisions"]
+
+
+def test_a_case_cannot_state_facts_about_another_cases_nodes(tmp_path):
+    """In a batch, case A giving case B's request a treatment episode would change B's
+    decision: A's triples about a node its own case does not lead to are refused."""
+    other = ("<https://example.org/sealed-other#case> gr:hasTreatmentEpisode :stolen .\n"
+             ":stolen a gr:TreatmentEpisode ; gr:treatment gr:PhysicalTherapy ; gr:visits 40 .")
+    case = tmp_path / "meddling.ttl"
+    case.write_text(HEAD + other + "\n")
+    result = run("decide", case)
+    assert result.returncode == 2 and "nothing in the case leads to this node" in result.stderr, result.stderr
+    batch = run("decide", "--batch", case)
+    assert "nothing in the case leads to this node" in json.loads(batch.stdout.splitlines()[0])["error"]
