@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, BNode, Graph, Namespace
 from rdflib.collection import Collection
 
 from conftest import OUTPUT, ROOT
