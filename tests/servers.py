@@ -37,6 +37,14 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60, head
     raise RuntimeError(f"{url} did not come up in {seconds} s")
 
 
+def load_store(path: Path, *cases: Path) -> Path:
+    """`guideline-reasoner load` the cases into a store at `path` (a real run of the CLI)."""
+    run = subprocess.run([sys.executable, "-m", "reasoner", "load", *map(str, cases), "--store", str(path)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return path
+
+
 @contextlib.contextmanager
 def reasoner_server(store: Path, *extra: str):
     port = free_port()

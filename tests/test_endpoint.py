@@ -20,7 +20,7 @@ from rdflib import Graph, URIRef
 
 from conftest import FIXTURES, ROOT
 from reasoner.namespaces import GR
-from servers import oxigraph_server, reasoner_server
+from servers import load_store, oxigraph_server, reasoner_server
 
 SEED = ROOT / "examples" / "seed-case.ttl"
 LOADED = [SEED] + [FIXTURES / "decisions" / f"{name}.ttl" for name in
@@ -33,15 +33,9 @@ ANALYTICS = ROOT / "queries" / "analytics"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("store")
-    run = subprocess.run([sys.executable, "-m", "reasoner", "load", *map(str, LOADED), "--store", str(path)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert run.returncode == 0, run.stderr
+    path = load_store(tmp_path_factory.mktemp("store"), *LOADED)
     # loading the seed again replaces its graph rather than adding to it
-    again = subprocess.run([sys.executable, "-m", "reasoner", "load", str(SEED), "--store", str(path)],
-                           capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert again.returncode == 0, again.stderr
-    return path
+    return load_store(path, SEED)
 
 
 @pytest.fixture(scope="module")

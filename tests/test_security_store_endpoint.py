@@ -33,7 +33,7 @@ from rdflib.compare import isomorphic
 
 from conftest import ROOT
 from reasoner.namespaces import GR
-from servers import reasoner_server
+from servers import load_store, reasoner_server
 from test_endpoint import SEED, http
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -80,11 +80,7 @@ def listener():
 
 @pytest.fixture(scope="module")
 def seed_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("seed-store")
-    run = subprocess.run([sys.executable, "-m", "reasoner", "load", str(SEED), "--store", str(path)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert run.returncode == 0, run.stderr
-    return path
+    return load_store(tmp_path_factory.mktemp("seed-store"), SEED)
 
 
 @pytest.fixture(scope="module")

@@ -292,29 +292,26 @@ def test_a_port_in_use_is_one_line_naming_it(store):
         assert_one_line_error(serve(store, "--port", str(port)), "--port", str(port), "in use")
 
 
-def test_a_non_loopback_host_without_a_token_warns_that_health_data_is_exposed(store):
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "reasoner", "serve", "--store", str(store), "--host", "0.0.0.0",
-                                "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
+def first_two_lines_of_serve(store, *options) -> list[str]:
+    """What a real `serve` prints first on standard error, then it is stopped."""
+    process = subprocess.Popen([sys.executable, "-m", "reasoner", "serve", "--store", str(store), *options,
+                                "--port", str(free_port())], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
     try:
-        warning = process.stderr.readline()
-        assert warning.startswith("guideline-reasoner: warning: --host 0.0.0.0") and "health data" in warning
-        assert "no --token" in warning
-        assert "endpoint on" in process.stderr.readline()
+        return [process.stderr.readline(), process.stderr.readline()]
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_a_non_loopback_host_without_a_token_warns_that_health_data_is_exposed(store):
+    warning, listening = first_two_lines_of_serve(store, "--host", "0.0.0.0")
+    assert warning.startswith("guideline-reasoner: warning: --host 0.0.0.0") and "health data" in warning
+    assert "no --token" in warning
+    assert "endpoint on" in listening
 
 
 def test_cors_wildcard_only_when_asked_for_and_with_a_warning(store):
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "reasoner", "serve", "--store", str(store), "--cors", "*",
-                                "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
-    try:
-        assert process.stderr.readline().startswith("guideline-reasoner: warning: --cors '*'")
-        assert "endpoint on" in process.stderr.readline()
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    warning, listening = first_two_lines_of_serve(store, "--cors", "*")
+    assert warning.startswith("guideline-reasoner: warning: --cors '*'")
+    assert "endpoint on" in listening
