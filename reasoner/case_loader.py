@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import re
 import stat
-from urllib.parse import quote
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from rdflib import RDF, BNode, Graph, URIRef
 
 from reasoner.errors import InputError
-from reasoner.jsonld_contexts import NOT_IN_IRI, NetworkRefused, no_network, not_an_iri, resolve_contexts
+from reasoner.jsonld_contexts import NOT_IN_IRI, NetworkRefused, no_network, not_an_iri, published_context, resolve_contexts
 from reasoner.namespaces import GR
 from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
 
@@ -90,10 +90,32 @@ def json_case(text: str, source: str) -> dict:
         raise InputError(source, "JSON nested too deeply") from None
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
+    _refuse_non_numbers(document, source, "")
     _name_unnamed_nodes(document)
     document.setdefault("@context", CONTEXT_IRI)  # plain JSON cases are in the published context
     resolve_contexts(document, source)
     return document
+
+
+@lru_cache(maxsize=1)
+def _integer_keys() -> frozenset[str]:
+    """The published context's terms coerced to a whole number (quantity, visits, ...)."""
+    return frozenset(term for term, definition in published_context().items()
+                     if isinstance(definition, dict) and str(definition.get("@type", "")).endswith("integer"))
+
+
+def _refuse_non_numbers(node, source: str, where: str) -> None:
+    """A JSON true/false (or a fraction, or an object) under a whole-number key would be
+    coerced into an ill-formed number; refuse it, naming the field."""
+    if isinstance(node, list):
+        for n, item in enumerate(node):
+            _refuse_non_numbers(item, source, f"{where}[{n}]")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            field = f"{where}.{key}" if where else key
+            if key in _integer_keys() and (isinstance(value, bool) or not isinstance(value, (int, str))):
+                raise InputError(source, f"{key} must be a whole number, not {json.dumps(value)[:40]}", field=field)
+            _refuse_non_numbers(value, source, field)
 
 
 def _parse_json(graph: Graph, text: str, source: str) -> None:
