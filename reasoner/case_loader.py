@@ -112,9 +112,12 @@ def _refuse_non_numbers(node, source: str, where: str) -> None:
             _refuse_non_numbers(item, source, f"{where}[{n}]")
     elif isinstance(node, dict):
         for key, value in node.items():
+            if key == "@context":
+                continue  # term definitions, not values
             field = f"{where}.{key}" if where else key
-            if key in _integer_keys() and (isinstance(value, bool) or not isinstance(value, (int, str))):
-                raise InputError(source, f"{key} must be a whole number, not {json.dumps(value)[:40]}", field=field)
+            number = value.get("@value") if isinstance(value, dict) and "@value" in value else value  # a JSON-LD value object
+            if key in _integer_keys() and (isinstance(number, bool) or not isinstance(number, (int, str))):
+                raise InputError(source, f"{key} must be a whole number, not {json.dumps(number)[:40]}", field=field)
             _refuse_non_numbers(value, source, field)
 
 
