@@ -121,10 +121,10 @@ def _care_failed(summary: str, facts: SummaryFacts) -> None:
     or symptoms persisting despite care), never from the time since injury alone; care the
     summary says is helping has not failed (MTUS: imaging and referral follow a failure to
     respond to conservative care)."""
-    failing = [span for sentence, span in sentence_spans(summary, SENTENCE_BREAK) if CARE_NOT_RESOLVING.search(sentence)]
+    sentences = sentence_spans(summary, SENTENCE_BREAK)
+    failing = [span for sentence, span in sentences if CARE_NOT_RESOLVING.search(sentence)]
     failing += [span for e in facts.episodes if e.response == "Ineffective" for span in e.spans]
-    helping = any(CARE_HELPING.search(sentence) and not CARE_NOT_RESOLVING.search(sentence)
-                  for sentence, _ in sentence_spans(summary, SENTENCE_BREAK))
+    helping = any(CARE_HELPING.search(sentence) and not CARE_NOT_RESOLVING.search(sentence) for sentence, _ in sentences)
     facts.care_failed = bool(failing) and not helping
     if facts.care_failed:
         facts.spans["care_failed"] = sorted(set(failing))
