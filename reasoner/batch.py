@@ -311,6 +311,8 @@ def _shape_of(triples: list[ox.Triple]) -> tuple[str | None, str | None, list[st
             elif kind == GR + "TreatmentRequest" and isinstance(t.subject, ox.BlankNode):
                 return "give every gr:TreatmentRequest an IRI (decisions are named after it)", None, []
         elif predicate == HAS_REQUEST:
+            if isinstance(t.object, ox.BlankNode):  # a request by its place, typed or not
+                return "give every gr:TreatmentRequest an IRI (decisions are named after it)", None, []
             requests.append(t.object.value)
     if iri is None:
         return "no gr:Case in it: not a case file", None, []
@@ -359,22 +361,16 @@ def _per_graph(where: str) -> str:
 
 @lru_cache(maxsize=1)
 def _input_queries(input_shapes: str) -> tuple[str, str]:
-    unknown = f"""
-PREFIX gr: <{GR}>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?g ?subject ?property ?value WHERE {{
-  VALUES (?property ?kind) {{ (gr:treatment gr:Treatment) (gr:hasDiagnosis gr:Condition) (gr:bodyPart gr:BodyRegion) }}
-  GRAPH ?g {{ ?subject ?property ?value }}
-  FILTER (?value != ?kind)
-  FILTER NOT EXISTS {{ ?value rdfs:subClassOf ?kind }}   # the default graph holds the knowledge base only here
-  FILTER NOT EXISTS {{ ?value a ?kind }}
-}}"""
-    return _per_graph(input_shapes), unknown
+    from reasoner.case_names import term_query
+
+    return _per_graph(input_shapes), term_query()  # the default graph holds the knowledge base only here
 
 
 def _input_problems(store: ox.Store, input_shapes) -> Iterator[tuple[str, str]]:
     """(graph, first problem) for each case graph with a problem, like the single-case
-    loader: the first violation in a stable order, then unknown terms."""
+    loader: the first violation in a stable order, then unknown terms, then the seal."""
+    from reasoner.case_names import kind_of, unknown_term, what_of
+
     shapes_query, unknown_query = _input_queries(input_shapes.where('?g'))
     found: dict[str, list[str]] = defaultdict(list)
     for row in store.query(shapes_query):
@@ -382,15 +378,32 @@ def _input_problems(store: ox.Store, input_shapes) -> Iterator[tuple[str, str]]:
         found[row["g"].value].append(f"{_short(row['focus'])}: {messages[0] if messages else 'violation'}")
     for graph, problems in found.items():
         yield graph, sorted(problems)[0] + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+    for row in sorted(store.query(unknown_query), key=_rule_order):
+        if row["g"].value not in found:
+            found[row["g"].value].append("unknown")
+            prop = row["property"].value
+            yield row["g"].value, (f"{_short(row['subject'])} gr:{prop.rsplit('#', 1)[-1]}: "
+                                   f"{unknown_term(what_of(prop), row['value'].value, _known_terms()[kind_of(prop)])}")
     for graph, problem in _breaches(store):
         if graph not in found:
             found[graph].append("sealed")
             yield graph, problem
-    for row in store.query(unknown_query):
-        if row["g"].value not in found:
-            found[row["g"].value].append("unknown")
-            yield row["g"].value, (f"{_short(row['subject'])} gr:{row['property'].value.rsplit('#', 1)[-1]}: "
-                                   f"unknown term <{row['value'].value}>")
+
+
+def _rule_order(row) -> tuple:
+    """The single-case loader's order: rule by rule, then subject and value."""
+    from reasoner.case_names import TERM_RULES
+
+    rule = [str(prop) for prop, *_ in TERM_RULES].index(row["property"].value)
+    return row["g"].value, rule, str(row["subject"]), str(row["value"])
+
+
+@lru_cache(maxsize=1)
+def _known_terms() -> dict[str, set[str]]:
+    from reasoner.case_names import known_terms
+
+    return known_terms((q.subject.value, q.predicate.value, q.object.value) for q in _KB_QUADS
+                       if isinstance(q.subject, ox.NamedNode))
 
 
 @lru_cache(maxsize=1)
@@ -410,7 +423,7 @@ def _breaches(store: ox.Store) -> Iterator[tuple[str, str]]:
     for row in store.query(breach_query(_seal())):
         by_graph[row["g"].value].append((tuple(_rdflib(row[v]) for v in ("s", "p", "o")), row["kind"].value))
     for graph, found in by_graph.items():
-        yield graph, breach_text(found)
+        yield graph, breach_text(found, _seal())
 
 
 def _rdflib(term):

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from rdflib import RDF, BNode, Graph, URIRef
 
+from reasoner.case_names import TERM_RULES, suggestion, unknown_term
 from reasoner.errors import InputError
 from reasoner.jsonld_contexts import NOT_IN_IRI, NetworkRefused, no_network, not_an_iri, published_context, resolve_contexts
 from reasoner.namespaces import GR
@@ -90,7 +91,7 @@ def json_case(text: str, source: str) -> dict:
         raise InputError(source, "JSON nested too deeply") from None
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
-    _refuse_non_numbers(document, source, "")
+    _check_fields(document, source, "", _keys(document))
     _name_unnamed_nodes(document)
     document.setdefault("@context", CONTEXT_IRI)  # plain JSON cases are in the published context
     resolve_contexts(document, source)
@@ -104,21 +105,54 @@ def _integer_keys() -> frozenset[str]:
                      if isinstance(definition, dict) and str(definition.get("@type", "")).endswith("integer"))
 
 
-def _refuse_non_numbers(node, source: str, where: str) -> None:
-    """A JSON true/false (or a fraction, or an object) under a whole-number key would be
-    coerced into an ill-formed number; refuse it, naming the field."""
+@lru_cache(maxsize=1)
+def published_keys() -> tuple[str, ...]:
+    """The keys the published context gives a case: its terms, less its prefixes."""
+    return tuple(sorted(term for term, definition in published_context().items()
+                        if not term.startswith("@") and not (isinstance(definition, str) and definition[-1:] in "#/")))
+
+
+def _keys(document: dict) -> frozenset[str]:
+    """Keys a document may use: the published context's, and any a context inside it defines
+    (a JSON-LD case may bring its own terms; what they expand to is checked on the graph)."""
+    found = set(published_keys())
+
+    def walk(node, in_context: bool) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, in_context)
+        elif isinstance(node, dict):
+            if in_context:
+                found.update(node)
+            for key, value in node.items():
+                walk(value, key == "@context" or (in_context and isinstance(value, dict)))
+
+    walk(document, False)
+    return frozenset(found)
+
+
+def _check_fields(node, source: str, where: str, keys: frozenset[str]) -> None:
+    """Every key is a known one: a key no context defines would be expanded by @vocab into
+    an ontology IRI that means nothing and be ignored, changing the decision without a word
+    (`"outcom"`, `"quantitty"`). A JSON true/false (or a fraction, or an object) under a
+    whole-number key would be coerced into an ill-formed number. Refused, naming the field."""
     if isinstance(node, list):
         for n, item in enumerate(node):
-            _refuse_non_numbers(item, source, f"{where}[{n}]")
+            _check_fields(item, source, f"{where}[{n}]", keys)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "@context":
                 continue  # term definitions, not values
             field = f"{where}.{key}" if where else key
+            # (a key no IRI can hold is refused as such once expanded)
+            if not key.startswith("@") and ":" not in key and key not in keys and not NOT_IN_IRI.search(key):
+                hint = suggestion(key, published_keys(), prefix="", quote='"') or \
+                    " (the keys: `guideline-reasoner terms --kind property`)"
+                raise InputError(source, f"unknown key {json.dumps(key)}{hint}", field=field)
             number = value.get("@value") if isinstance(value, dict) and "@value" in value else value  # a JSON-LD value object
             if key in _integer_keys() and (isinstance(number, bool) or not isinstance(number, (int, str))):
                 raise InputError(source, f"{key} must be a whole number, not {json.dumps(number)[:40]}", field=field)
-            _refuse_non_numbers(value, source, field)
+            _check_fields(value, source, field, keys)
 
 
 def _parse_json(graph: Graph, text: str, source: str) -> None:
@@ -132,8 +166,22 @@ def _parse_json(graph: Graph, text: str, source: str) -> None:
         raise InputError(source, f"not valid JSON-LD: {_first_line(exc)}") from None
 
 
-# Plain JSON cases need not name their nodes; stable IRIs keep decision IRIs stable.
-_LIST_NAMES = {"requests": "request", "history": "episode"}
+# Plain JSON cases need not name their nodes; stable IRIs keep decision IRIs stable. Each
+# property's keys are read from the published context ("requests" and "hasRequest").
+_NODE_NAMES = {GR.hasPatient: "patient", GR.hasRequest: "request", GR.hasTreatmentEpisode: "episode"}
+
+
+@lru_cache(maxsize=1)
+def _named_keys() -> tuple[tuple[str, str, bool], ...]:
+    """(key, stem, numbered) for each published key that holds nodes needing a name."""
+    found = []
+    for term, definition in published_context().items():
+        iri = definition.get("@id", "") if isinstance(definition, dict) else ""
+        iri = iri.replace("gr:", str(GR), 1)
+        for prop, stem in _NODE_NAMES.items():
+            if iri == str(prop):
+                found.append((term, stem, prop != GR.hasPatient))
+    return tuple(found)
 
 
 def _name_unnamed_nodes(document: dict) -> None:
@@ -141,15 +189,13 @@ def _name_unnamed_nodes(document: dict) -> None:
     # document itself would make that a named graph, which a case graph never reads.
     if "@id" not in document and "id" not in document and "@graph" not in document:
         document["id"] = "#case"
-    patient = document.get("patient")
-    if isinstance(patient, dict) and "@id" not in patient and "id" not in patient:
-        patient["id"] = "#patient"
-    for key, stem in _LIST_NAMES.items():
-        items = document.get(key)
-        if isinstance(items, list):
-            for n, item in enumerate(items, start=1):
-                if isinstance(item, dict) and "@id" not in item and "id" not in item:
-                    item["id"] = f"#{stem}-{n}"
+    count: dict[str, int] = {}  # numbered across keys, so "requests" and "hasRequest" never share a name
+    for key, stem, numbered in _named_keys():
+        value = document.get(key)
+        for item in value if isinstance(value, list) else [value] if key in document else []:
+            count[stem] = count.get(stem, 0) + 1
+            if isinstance(item, dict) and "@id" not in item and "id" not in item:
+                item["id"] = f"#{stem}-{count[stem]}" if numbered else f"#{stem}"
 
 
 def _first_line(exc: Exception) -> str:
@@ -177,7 +223,8 @@ def check_case(graph: Graph, source: str, known_terms: dict[str, set[str]]) -> N
     conforms, report, _ = validate(graph, shacl_graph=_input_shapes(), inference="none", advanced=False)
     if not conforms:
         raise _first_violation(report, graph, source)
-    unnamed = sorted(str(r) for r in graph.subjects(RDF.type, GR.TreatmentRequest) if isinstance(r, BNode))
+    requests = set(graph.subjects(RDF.type, GR.TreatmentRequest)) | set(graph.objects(None, GR.hasRequest))
+    unnamed = sorted(str(r) for r in requests if isinstance(r, BNode))
     if unnamed:
         raise InputError(source, "give every gr:TreatmentRequest an IRI (decisions are named after it)",
                          field=f"{len(unnamed)} blank-node request(s)")
@@ -201,19 +248,11 @@ def _first_violation(report: Graph, data: Graph, source: str) -> InputError:
     return InputError(source, message + more, field=f"{focus} {path}".strip())
 
 
-# (property, class its values must fall under, what to call it)
-_TERM_RULES = (
-    (GR.treatment, GR.Treatment, "treatment"),
-    (GR.hasDiagnosis, GR.Condition, "condition"),
-    (GR.bodyPart, GR.BodyRegion, "body region"),
-)
-
-
 def _check_terms(graph: Graph, source: str, known_terms: dict[str, set[str]]) -> None:
-    for prop, kind, what in _TERM_RULES:
+    for prop, kind, what, _ in TERM_RULES:
         for subject, value in sorted(graph.subject_objects(prop)):
             if str(value) not in known_terms[str(kind)]:
-                raise InputError(source, f"unknown {what} <{value}> (not in the knowledge base)",
+                raise InputError(source, unknown_term(what, str(value), known_terms[str(kind)]),
                                  field=f"{_short(subject)} {_short(prop)}")
 
 

@@ -6,7 +6,11 @@
   case's request or episodes);
 - a triple with a predicate the pipeline derives (`gr:priorVisits`, `gr:outcome`,
   `gr:checkStatus`, ...) or a node typed as a decision or requirement check: a case cannot
-  forge what is decided from it.
+  forge what is decided from it;
+- a name in the ontology's namespace the ontology does not define: a predicate that is not
+  one of its properties (`gr:functionalOutcom`), a value or type it has no term for. Such a
+  triple would be ignored by every query and change the decision without a word; the
+  error suggests the closest defined name.
 
 Which predicates are derived is read from the ontology, once: those whose definition says
 "Derived:", those of decisions and checks, and `gr:aboutRequest`. The single-case loader
@@ -19,8 +23,9 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
-from rdflib.namespace import SKOS
+from rdflib.namespace import OWL, SKOS
 
+from reasoner.case_names import local, suggestion
 from reasoner.errors import InputError
 from reasoner.namespaces import GR, KB
 
@@ -30,13 +35,17 @@ WHY = {
     "derived": "a derived or decision property: the reasoner states it, a case may not",
     "type": "a decision or requirement check: the reasoner makes them, a case may not",
     "unreached": "nothing in the case leads to this node from its gr:Case, so it is not the case's to state",
+    "unknown": "the ontology defines no such name",
 }
+_PROPERTY_TYPES = {str(OWL.ObjectProperty), str(OWL.DatatypeProperty), str(OWL.AnnotationProperty)}
 
 
 @dataclass(frozen=True)
 class Seal:
     derived: frozenset[str]         # predicates only the pipeline states
     pipeline_types: frozenset[str]  # classes only the pipeline gives nodes
+    properties: frozenset[str] = frozenset()  # the ontology's properties in its namespace
+    defined: frozenset[str] = frozenset()     # every name of its namespace it says anything about
 
 
 def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
@@ -45,12 +54,22 @@ def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
     definition, domain, subclass = str(SKOS.definition), str(RDFS.domain), str(RDFS.subClassOf)
     pipeline_domains = {str(d) for d in PIPELINE_DOMAINS}
     derived, types = {str(GR.aboutRequest)}, {str(GR.Decision), str(GR.RequirementCheck)}
+    properties, defined = set(), set()
     for s, p, o in triples:
         if (p == definition and o.startswith("Derived")) or (p == domain and o in pipeline_domains):
             derived.add(s)
         elif p == subclass and o == str(GR.RequirementCheck):
             types.add(s)
-    return Seal(frozenset(derived), frozenset(types))
+        if s.startswith(str(GR)):
+            defined.add(s)
+            if p == str(RDF.type) and o in _PROPERTY_TYPES:
+                properties.add(s)
+    return Seal(frozenset(derived), frozenset(types), frozenset(properties), frozenset(defined))
+
+
+def _unknown(p, o, seal: Seal) -> bool:
+    return (str(p).startswith(str(GR)) and str(p) not in seal.properties) or \
+        (isinstance(o, URIRef) and str(o).startswith(str(GR)) and str(o) not in seal.defined)
 
 
 def _about_a_term(subject) -> bool:
@@ -91,6 +110,8 @@ def breaches(triples: Iterable[tuple], seal: Seal) -> list[tuple[tuple, str]]:
             found.append(((s, p, o), "type"))
         elif s not in reached:
             found.append(((s, p, o), "unreached"))
+        elif _unknown(p, o, seal):
+            found.append(((s, p, o), "unknown"))
     return found
 
 
@@ -104,13 +125,26 @@ def check_sealed(graph: Graph, source: str, seal: Seal) -> None:
     breach = first(breaches(graph, seal))
     if breach:
         (s, p, o), kind = breach
-        raise InputError(source, WHY[kind], field=f"{_short(s)} {_short(p)} {_short(o)}")
+        raise InputError(source, _why(breach, seal), field=f"{_short(s)} {_short(p)} {_short(o)}")
 
 
-def breach_text(found: Iterable[tuple[tuple, str]]) -> str:
+def breach_text(found: Iterable[tuple[tuple, str]], seal: Seal | None = None) -> str:
     """A batch record's error, in the single-case loader's words."""
-    (s, p, o), kind = first(found)
-    return f"{_short(s)} {_short(p)} {_short(o)}: {WHY[kind]}"
+    breach = first(found)
+    (s, p, o), kind = breach
+    return f"{_short(s)} {_short(p)} {_short(o)}: {_why(breach, seal)}"
+
+
+def _why(breach: tuple[tuple, str], seal: Seal | None) -> str:
+    """WHY of its kind; for an unknown name, which one and the closest the ontology defines."""
+    (s, p, o), kind = breach
+    if kind != "unknown" or seal is None:
+        return WHY[kind]
+    if str(p).startswith(str(GR)) and str(p) not in seal.properties:
+        name, known, what = str(p), seal.properties, "property"
+    else:
+        name, known, what = str(o), seal.defined - seal.properties, "term"
+    return f"the ontology defines no {what} {_short(URIRef(name))}{suggestion(local(name), map(local, known))}"
 
 
 def breach_query(seal: Seal) -> str:
@@ -119,6 +153,8 @@ def breach_query(seal: Seal) -> str:
     gr:Case of the same graph (case facts backwards from the subject they name)."""
     derived = " ".join(f"<{p}>" for p in sorted(seal.derived))
     types = " ".join(f"<{t}>" for t in sorted(seal.pipeline_types))
+    properties = " ".join(f"<{p}>" for p in sorted(seal.properties))
+    defined = " ".join(f"<{d}>" for d in sorted(seal.defined))
     term = f'isIRI(?s) && (STRSTARTS(STR(?s), "{GR}") || STRSTARTS(STR(?s), "{KB}"))'
     return f"""SELECT ?g ?s ?p ?o ?kind WHERE {{
   {{ GRAPH ?g {{ ?s ?p ?o }} FILTER ({term}) BIND ("term" AS ?kind) }}
@@ -130,6 +166,10 @@ def breach_query(seal: Seal) -> str:
   }}
   UNION {{ VALUES ?p {{ {derived} }} GRAPH ?g {{ ?s ?p ?o }} BIND ("derived" AS ?kind) }}
   UNION {{ VALUES ?o {{ {types} }} GRAPH ?g {{ ?s a ?o }} BIND (<{RDF.type}> AS ?p) BIND ("type" AS ?kind) }}
+  UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?p), "{GR}")) MINUS {{ VALUES ?p {{ {properties} }} }}
+          BIND ("unknown" AS ?kind) }}
+  UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (isIRI(?o) && STRSTARTS(STR(?o), "{GR}")) MINUS {{ VALUES ?o {{ {defined} }} }}
+          BIND ("unknown" AS ?kind) }}
 }}"""
 
 

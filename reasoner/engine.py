@@ -20,6 +20,7 @@ from rdflib import Graph, URIRef
 
 from reasoner import queries
 from reasoner.case_loader import check_case, read_case
+from reasoner.case_names import known_terms
 from reasoner.case_seal import Seal, check_sealed, seal_from
 from reasoner.knowledge import KnowledgeBase
 from reasoner.namespaces import GR
@@ -67,15 +68,11 @@ class Reasoner:
 
     @cached_property
     def known_terms(self) -> dict[str, set[str]]:
-        """For each kind of term a case names (treatment, condition, body region), the IRIs
-        the knowledge base knows: the kind itself, its subclasses and its instances. Read
-        from the quads already parsed for the pipeline rather than from a second parse."""
-        links = {"http://www.w3.org/2000/01/rdf-schema#subClassOf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"}
-        known = {str(kind): {str(kind)} for kind in (GR.Treatment, GR.Condition, GR.BodyRegion)}
-        for q in self._kb_quads:
-            if q.predicate.value in links and q.object.value in known and isinstance(q.subject, ox.NamedNode):
-                known[q.object.value].add(q.subject.value)
-        return known
+        """For each kind of term a case names (treatment, condition, body region, finding),
+        the IRIs the knowledge base knows (reasoner/case_names.py), read from the quads
+        already parsed for the pipeline rather than from a second parse."""
+        return known_terms((q.subject.value, q.predicate.value, q.object.value) for q in self._kb_quads
+                           if isinstance(q.subject, ox.NamedNode))
 
     @cached_property
     def seal(self) -> Seal:

@@ -1,0 +1,86 @@
+"""The names a case may use, and what to suggest when one is misspelled.
+
+Which kinds of term a case property takes (treatment, condition, body region, finding) is
+`TERM_RULES`, read by the single-case loader and, as SPARQL, by batch; the suggestion is
+difflib's closest known name, or for a sided region (`RightKnee`) the region and the side."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Iterable
+
+from reasoner.namespaces import GR
+
+# (property, class its values must fall under, what to call it, `terms --kind` listing them)
+TERM_RULES = (
+    (GR.treatment, GR.Treatment, "treatment", "treatment"),
+    (GR.hasIngredient, GR.Treatment, "ingredient (a treatment class)", "treatment"),
+    (GR.hasDiagnosis, GR.Condition, "condition", "diagnosis"),
+    (GR.bodyPart, GR.BodyRegion, "body region", "region"),
+    (GR.hasFinding, GR.ClinicalFinding, "finding", "finding"),
+)
+TERM_KINDS = tuple(dict.fromkeys(kind for _, kind, _, _ in TERM_RULES))
+SIDES = ("Left", "Right", "Bilateral")
+_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def known_terms(triples: Iterable[tuple[str, str, str]]) -> dict[str, set[str]]:
+    """For each kind of term a case names, the IRIs the knowledge base knows: the kind
+    itself, its subclasses and its instances (from the closed knowledge base's triples, as
+    strings; the closure holds every subclass link)."""
+    known = {str(kind): {str(kind)} for kind in TERM_KINDS}
+    for s, p, o in triples:
+        if (p == _SUBCLASS or p == _TYPE) and o in known:
+            known[o].add(s)
+    return known
+
+
+def local(iri: str) -> str:
+    return iri[len(str(GR)):] if iri.startswith(str(GR)) else iri
+
+
+def suggestion(name: str, known: Iterable[str], prefix: str = "gr:", quote: str = "") -> str:
+    """ ' (did you mean gr:X?)' for the closest of `known` (names, not IRIs), or ''. A name
+    that is a side and a known name (RightKnee) gets both parts back."""
+    known = sorted(set(known))
+    side = re.fullmatch(r"(Left|Right|Bilateral)(\w+)", name)
+    if side and side.group(2) in known:
+        return (f" (did you mean {quote}{prefix}{side.group(2)}{quote} with laterality "
+                f"{quote}{prefix}{side.group(1)}{quote}? the side is a property of its own)")
+    close = difflib.get_close_matches(name, known, n=1) or difflib.get_close_matches(
+        name.lower(), {k.lower(): k for k in known}, n=1)
+    if not close:
+        return ""
+    found = close[0] if close[0] in known else {k.lower(): k for k in known}[close[0]]
+    return f" (did you mean {quote}{prefix}{found}{quote}?)"
+
+
+def unknown_term(what: str, value: str, known_iris: Iterable[str]) -> str:
+    """The message for a value that is not a known term of its kind."""
+    shown = f"gr:{local(value)}" if value.startswith(str(GR)) else f"<{value}>"
+    return f"unknown {what} {shown} (not in the knowledge base){suggestion(local(value), map(local, known_iris))}"
+
+
+def term_query() -> str:
+    """Batch: ?g ?subject ?property ?value of every value in a case graph (GRAPH ?g) that is
+    not a known term of its property's kind, read from the knowledge base in the default
+    graph; the rules are TERM_RULES."""
+    rules = " ".join(f"(<{prop}> <{kind}>)" for prop, kind, _, _ in TERM_RULES)
+    return f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?g ?subject ?property ?value WHERE {{
+  VALUES (?property ?kind) {{ {rules} }}
+  GRAPH ?g {{ ?subject ?property ?value }}
+  FILTER (?value != ?kind)
+  FILTER NOT EXISTS {{ ?value rdfs:subClassOf ?kind }}
+  FILTER NOT EXISTS {{ ?value a ?kind }}
+}}"""
+
+
+def what_of(prop: str) -> str:
+    return next(what for p, _, what, _ in TERM_RULES if str(p) == prop)
+
+
+def kind_of(prop: str) -> str:
+    return next(str(kind) for p, kind, _, _ in TERM_RULES if str(p) == prop)
