@@ -35,6 +35,7 @@ examples:
   guideline-reasoner import-letter letter.pdf -o case.ttl --labels labels.json
   guideline-reasoner evaluate ../shared/letters/dev --format markdown -o report.md
   guideline-reasoner kb --format json
+  guideline-reasoner terms --kind region knee
   guideline-reasoner load examples/seed-case.ttl --store store/
   guideline-reasoner serve --store store/ --port 7878
   guideline-reasoner check
@@ -154,6 +155,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Count the recommendations of the knowledge base by grade (A: two or more "
                     "sources agree; B: one source; C: unverified) and by guideline.")
     kb.add_argument("--format", choices=("text", "json"), default="text")
+
+    terms = commands.add_parser(
+        "terms", help="the names a case may use: treatments, regions, findings, diagnoses, outcomes, properties",
+        description="List the names a case file may use, with the ontology's label and definition of each:\n"
+                    "treatments, body regions, findings and diagnoses (conditions), the values of treatment,\n"
+                    "bodyPart, hasFinding and diagnoses; functional outcomes (outcome), lateralities, care\n"
+                    "purposes and treatment responses; and the properties a case states, with their JSON keys.\n"
+                    "In Turtle a name is written gr:NAME, in JSON \"NAME\".",
+        epilog="examples:\n  guideline-reasoner terms --kind region knee\n"
+               "  guideline-reasoner terms --kind property\n  guideline-reasoner terms deficit --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    from reasoner.case_terms import KINDS
+
+    terms.add_argument("word", nargs="?", metavar="WORD",
+                       help="only names whose name, label or JSON key holds WORD (any case)")
+    terms.add_argument("--kind", choices=KINDS, help="only names of this kind")
+    terms.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text (default): name, label and definition; json: a \"terms\" list of "
+                            "kind, name, iri, label, definition (and json_keys for properties)")
 
     commands.add_parser(
         "check", help="self-check the ontology, knowledge base, shapes and queries",
@@ -425,6 +445,15 @@ def run_kb(args) -> int:
     return EXIT_OK
 
 
+def run_terms(args) -> int:
+    from reasoner import case_terms
+    from reasoner.knowledge import KnowledgeBase
+
+    found = case_terms.terms(KnowledgeBase(), args.kind, args.word)
+    emit(case_terms.as_json(found) if args.format == "json" else case_terms.as_text(found), None)
+    return EXIT_OK
+
+
 def run_check(args) -> int:
     from reasoner import selfcheck
 
@@ -434,7 +463,7 @@ def run_check(args) -> int:
 
 COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "serve": run_serve,
             "report": run_report, "diff": run_diff, "import-letter": run_import_letter,
-            "evaluate": run_evaluate, "kb": run_kb, "check": run_check}
+            "evaluate": run_evaluate, "kb": run_kb, "terms": run_terms, "check": run_check}
 
 
 def refuse_output_over_input(args) -> None:
