@@ -369,7 +369,7 @@ def _input_queries(input_shapes: str) -> tuple[str, str]:
 def _input_problems(store: ox.Store, input_shapes) -> Iterator[tuple[str, str]]:
     """(graph, first problem) for each case graph with a problem, like the single-case
     loader: the first violation in a stable order, then unknown terms, then the seal."""
-    from reasoner.case_names import kind_of, unknown_term, what_of
+    from reasoner.case_names import rule_of, unknown_term
 
     shapes_query, unknown_query = _input_queries(input_shapes.where('?g'))
     found: dict[str, list[str]] = defaultdict(list)
@@ -382,8 +382,9 @@ def _input_problems(store: ox.Store, input_shapes) -> Iterator[tuple[str, str]]:
         if row["g"].value not in found:
             found[row["g"].value].append("unknown")
             prop = row["property"].value
+            _, kind, what = rule_of(prop)
             yield row["g"].value, (f"{_short(row['subject'])} gr:{prop.rsplit('#', 1)[-1]}: "
-                                   f"{unknown_term(what_of(prop), row['value'].value, _known_terms()[kind_of(prop)])}")
+                                   f"{unknown_term(what, row['value'].value, _known_terms()[kind])}")
     for graph, problem in _breaches(store):
         if graph not in found:
             found[graph].append("sealed")
@@ -392,10 +393,9 @@ def _input_problems(store: ox.Store, input_shapes) -> Iterator[tuple[str, str]]:
 
 def _rule_order(row) -> tuple:
     """The single-case loader's order: rule by rule, then subject and value."""
-    from reasoner.case_names import TERM_RULES
+    from reasoner.case_names import rule_of
 
-    rule = [str(prop) for prop, *_ in TERM_RULES].index(row["property"].value)
-    return row["g"].value, rule, str(row["subject"]), str(row["value"])
+    return row["g"].value, rule_of(row["property"].value)[0], str(row["subject"]), str(row["value"])
 
 
 @lru_cache(maxsize=1)

@@ -249,7 +249,7 @@ def _first_violation(report: Graph, data: Graph, source: str) -> InputError:
 
 
 def _check_terms(graph: Graph, source: str, known_terms: dict[str, set[str]]) -> None:
-    for prop, kind, what, _ in TERM_RULES:
+    for prop, kind, what in TERM_RULES:
         for subject, value in sorted(graph.subject_objects(prop)):
             if str(value) not in known_terms[str(kind)]:
                 raise InputError(source, unknown_term(what, str(value), known_terms[str(kind)]),

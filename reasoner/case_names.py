@@ -12,16 +12,15 @@ from typing import Iterable
 
 from reasoner.namespaces import GR
 
-# (property, class its values must fall under, what to call it, `terms --kind` listing them)
+# (property, class its values must fall under, what to call it)
 TERM_RULES = (
-    (GR.treatment, GR.Treatment, "treatment", "treatment"),
-    (GR.hasIngredient, GR.Treatment, "ingredient (a treatment class)", "treatment"),
-    (GR.hasDiagnosis, GR.Condition, "condition", "diagnosis"),
-    (GR.bodyPart, GR.BodyRegion, "body region", "region"),
-    (GR.hasFinding, GR.ClinicalFinding, "finding", "finding"),
+    (GR.treatment, GR.Treatment, "treatment"),
+    (GR.hasIngredient, GR.Treatment, "ingredient (a treatment class)"),
+    (GR.hasDiagnosis, GR.Condition, "condition"),
+    (GR.bodyPart, GR.BodyRegion, "body region"),
+    (GR.hasFinding, GR.ClinicalFinding, "finding"),
 )
-TERM_KINDS = tuple(dict.fromkeys(kind for _, kind, _, _ in TERM_RULES))
-SIDES = ("Left", "Right", "Bilateral")
+TERM_KINDS = tuple(dict.fromkeys(kind for _, kind, _ in TERM_RULES))
 _SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 _TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -67,7 +66,7 @@ def term_query() -> str:
     """Batch: ?g ?subject ?property ?value of every value in a case graph (GRAPH ?g) that is
     not a known term of its property's kind, read from the knowledge base in the default
     graph; the rules are TERM_RULES."""
-    rules = " ".join(f"(<{prop}> <{kind}>)" for prop, kind, _, _ in TERM_RULES)
+    rules = " ".join(f"(<{prop}> <{kind}>)" for prop, kind, _ in TERM_RULES)
     return f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?g ?subject ?property ?value WHERE {{
   VALUES (?property ?kind) {{ {rules} }}
@@ -78,9 +77,6 @@ SELECT ?g ?subject ?property ?value WHERE {{
 }}"""
 
 
-def what_of(prop: str) -> str:
-    return next(what for p, _, what, _ in TERM_RULES if str(p) == prop)
-
-
-def kind_of(prop: str) -> str:
-    return next(str(kind) for p, kind, _, _ in TERM_RULES if str(p) == prop)
+def rule_of(prop: str) -> tuple[int, str, str]:
+    """(position in TERM_RULES, kind IRI, what to call it) of a property's rule."""
+    return next((n, str(kind), what) for n, (p, kind, what) in enumerate(TERM_RULES) if str(p) == prop)

@@ -44,8 +44,8 @@ _PROPERTY_TYPES = {str(OWL.ObjectProperty), str(OWL.DatatypeProperty), str(OWL.A
 class Seal:
     derived: frozenset[str]         # predicates only the pipeline states
     pipeline_types: frozenset[str]  # classes only the pipeline gives nodes
-    properties: frozenset[str] = frozenset()  # the ontology's properties in its namespace
-    defined: frozenset[str] = frozenset()     # every name of its namespace it says anything about
+    properties: frozenset[str]      # the ontology's properties in its namespace
+    defined: frozenset[str]         # every name of its namespace it says anything about
 
 
 def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
@@ -128,17 +128,17 @@ def check_sealed(graph: Graph, source: str, seal: Seal) -> None:
         raise InputError(source, _why(breach, seal), field=f"{_short(s)} {_short(p)} {_short(o)}")
 
 
-def breach_text(found: Iterable[tuple[tuple, str]], seal: Seal | None = None) -> str:
+def breach_text(found: Iterable[tuple[tuple, str]], seal: Seal) -> str:
     """A batch record's error, in the single-case loader's words."""
     breach = first(found)
     (s, p, o), kind = breach
     return f"{_short(s)} {_short(p)} {_short(o)}: {_why(breach, seal)}"
 
 
-def _why(breach: tuple[tuple, str], seal: Seal | None) -> str:
+def _why(breach: tuple[tuple, str], seal: Seal) -> str:
     """WHY of its kind; for an unknown name, which one and the closest the ontology defines."""
     (s, p, o), kind = breach
-    if kind != "unknown" or seal is None:
+    if kind != "unknown":
         return WHY[kind]
     if str(p).startswith(str(GR)) and str(p) not in seal.properties:
         name, known, what = str(p), seal.properties, "property"
