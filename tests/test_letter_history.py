@@ -25,6 +25,11 @@ def history(text: str) -> list[tuple[str, int | None]]:
     ("Records include 7 physical therapy reports.", [("PhysicalTherapy", 7)]),
     ("Treatment to date has included 12 sessions of physical therapy and medication.", [("PhysicalTherapy", 12)]),
     ("The patient received 6 acupuncture treatments.", [("Acupuncture", 6)]),
+    # an abbreviation with its spelling-out in parentheses
+    ("Treatment to date has included medication and 6 PT (physical therapy) sessions.", [("PhysicalTherapy", 6)]),
+    ("She has had 10 PT (physical therapy) visits.", [("PhysicalTherapy", 10)]),
+    ("He completed chiropractic (manipulative therapy) x 6.", [("ChiropracticManipulation", 6)]),
+    ("Records include 4 PT (physical therapy) progress notes.", [("PhysicalTherapy", 4)]),
 ])
 def test_counts_of_care_given(text, expected):
     assert history(text) == expected

@@ -70,14 +70,15 @@ DIAGNOSIS_BREAK = r"(?<=[.;])\s+"
 SENTENCE_BREAK = r"(?<=[.;])\s+(?=[A-Z])"
 HAD = r"(?:has had|had|have had|completed|attended|received|underwent|undergone|participated in|status post|s/p)"
 TREAT = "|".join(f"(?:{pattern})" for pattern, _ in lexicon.HISTORY_TREATMENTS)
+GLOSS = r"(?:\s*\([^()]{1,40}\))?"  # an abbreviation spelled out: "6 PT (physical therapy) sessions"
 COUNT_PATTERNS = (
     rf"{NUM}\s+(?:\w+\s+){{0,2}}?(?:sessions?|visits?|treatments?)\s+of\s+({TREAT})",
-    rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?\s+(?:sessions?|visits?|treatments?)",
-    rf"({TREAT})(?:\s+therapy)?\s+(?:x|times)\s*{NUM}",
+    rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:sessions?|visits?|treatments?)",
+    rf"({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:x|times)\s*{NUM}",
     # "a course of physical therapy (8 sessions in November)", "(at least 4 visits)"
     rf"({TREAT})(?:\s+(?:therapy|care|treatments?|sessions))?\s*\((?:at least\s+|approximately\s+|about\s+|over\s+)?{NUM}\s+(?:sessions?|visits?|treatments?)",
     # "7 physical therapy reports", "8 physical therapy notes"
-    rf"{NUM}\s+({TREAT})(?:\s+therapy)?\s+(?:reports?|notes?|progress notes?)",
+    rf"{NUM}\s+({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:reports?|notes?|progress notes?)",
 )
 
 
