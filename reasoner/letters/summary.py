@@ -328,6 +328,14 @@ def _history_treatment(word: str) -> str | None:
     return None
 
 
+# What makes a stated improvement functional: function, daily activities, work (not the
+# "injured worker" every summary names), range of motion, a percentage
+FUNCTION_MEASURE = re.compile(r"\bfunction\w*|\bADLs?\b|\bactivit\w*|\bwork\b(?!er)|\bworking\b|range of motion|\d+\s*%", re.I)
+# An improvement too small to be the clinically significant one the MTUS asks for
+SLIGHT_GAIN = re.compile(r"\b(?:minimal|slight|little|marginal|minor|mild|no significant|not significant)(?:ly)?\s+"
+                         r"(?:\w+\s+)?(?:improvement|improved|benefit|relief|gains?)\b|\"minimal improvement\"", re.I)
+
+
 def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
     """Attach the documented functional outcome to the counted episodes (those with
     visits): to the ones a sentence names, or to all when it names none."""
@@ -342,9 +350,9 @@ def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
         sentence = ent.sent.text
         if re.search(r"temporary|transient|short[- ]term|brief", sentence, re.I) and "relief" in sentence.lower():
             outcome = "TemporaryReliefOnly"
-        elif ent._.is_negated:
+        elif ent._.is_negated or SLIGHT_GAIN.search(sentence):
             outcome = "OutcomeNotDocumented"
-        elif re.search(r"function|ADL|activit|work|range of motion|\d+\s*%", sentence, re.I) and not ent._.is_hypothetical:
+        elif FUNCTION_MEASURE.search(sentence) and not ent._.is_hypothetical:
             outcome = "ObjectiveFunctionalImprovement"
         else:
             continue
