@@ -84,7 +84,10 @@ def json_case(text: str, source: str) -> dict:
     """A JSON or JSON-LD case ready for a JSON-LD parser (this one and batch's): unnamed
     nodes named, every context reference resolved locally or refused (no network)."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_one_value_per_key)
+    except _KeyTwice as exc:
+        raise InputError(source, f"key {json.dumps(exc.args[0])} given twice in one object: which one is meant?",
+                         field=exc.args[0]) from None
     except json.JSONDecodeError as exc:
         raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
@@ -96,6 +99,20 @@ def json_case(text: str, source: str) -> dict:
     document.setdefault("@context", CONTEXT_IRI)  # plain JSON cases are in the published context
     resolve_contexts(document, source)
     return document
+
+
+class _KeyTwice(ValueError):
+    pass
+
+
+def _one_value_per_key(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object; a key given twice would silently keep the last value ("quantity": 6,
+    ..., "quantity": 60), so it is refused."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen = set()
+        raise _KeyTwice(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return found
 
 
 @lru_cache(maxsize=1)

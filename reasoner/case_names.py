@@ -10,7 +10,7 @@ import difflib
 import re
 from typing import Iterable
 
-from reasoner.namespaces import GR
+from reasoner.namespaces import GR, KB
 
 # (property, class its values must fall under, what to call it)
 TERM_RULES = (
@@ -37,7 +37,11 @@ def known_terms(triples: Iterable[tuple[str, str, str]]) -> dict[str, set[str]]:
 
 
 def local(iri: str) -> str:
-    return iri[len(str(GR)):] if iri.startswith(str(GR)) else iri
+    """The name of an IRI of the project's namespaces (gr:, kb:), or the IRI."""
+    for ns in (str(GR), str(KB)):
+        if iri.startswith(ns):
+            return iri[len(ns):]
+    return iri
 
 
 def suggestion(name: str, known: Iterable[str], prefix: str = "gr:", quote: str = "") -> str:
@@ -58,7 +62,8 @@ def suggestion(name: str, known: Iterable[str], prefix: str = "gr:", quote: str 
 
 def unknown_term(what: str, value: str, known_iris: Iterable[str]) -> str:
     """The message for a value that is not a known term of its kind."""
-    shown = f"gr:{local(value)}" if value.startswith(str(GR)) else f"<{value}>"
+    prefix = "gr:" if value.startswith(str(GR)) else "kb:" if value.startswith(str(KB)) else None
+    shown = f"{prefix}{local(value)}" if prefix else f"<{value}>"
     return f"unknown {what} {shown} (not in the knowledge base){suggestion(local(value), map(local, known_iris))}"
 
 

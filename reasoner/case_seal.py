@@ -7,10 +7,11 @@
 - a triple with a predicate the pipeline derives (`gr:priorVisits`, `gr:outcome`,
   `gr:checkStatus`, ...) or a node typed as a decision or requirement check: a case cannot
   forge what is decided from it;
-- a name in the ontology's namespace the ontology does not define: a predicate that is not
-  one of its properties (`gr:functionalOutcom`), a value or type it has no term for. Such a
-  triple would be ignored by every query and change the decision without a word; the
-  error suggests the closest defined name.
+- a name in the project's namespaces (gr:, kb:) the ontology and knowledge base do not
+  define: a predicate that is not one of the ontology's properties (`gr:functionalOutcom`,
+  any kb: predicate), a value or type they have no term for. Such a triple would be ignored
+  by every query and change the decision without a word; the error suggests the closest
+  defined name.
 
 Which predicates are derived is read from the ontology, once: those whose definition says
 "Derived:", those of decisions and checks, and `gr:aboutRequest`. The single-case loader
@@ -45,7 +46,7 @@ class Seal:
     derived: frozenset[str]         # predicates only the pipeline states
     pipeline_types: frozenset[str]  # classes only the pipeline gives nodes
     properties: frozenset[str]      # the ontology's properties in its namespace
-    defined: frozenset[str]         # every name of its namespace it says anything about
+    defined: frozenset[str]         # every gr: and kb: name the knowledge base says anything about
 
 
 def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
@@ -60,16 +61,22 @@ def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
             derived.add(s)
         elif p == subclass and o == str(GR.RequirementCheck):
             types.add(s)
-        if s.startswith(str(GR)):
+        if s.startswith(str(GR)) or s.startswith(str(KB)):
             defined.add(s)
             if p == str(RDF.type) and o in _PROPERTY_TYPES:
                 properties.add(s)
     return Seal(frozenset(derived), frozenset(types), frozenset(properties), frozenset(defined))
 
 
+def _in_project(term) -> bool:
+    return str(term).startswith(str(GR)) or str(term).startswith(str(KB))
+
+
 def _unknown(p, o, seal: Seal) -> bool:
-    return (str(p).startswith(str(GR)) and str(p) not in seal.properties) or \
-        (isinstance(o, URIRef) and str(o).startswith(str(GR)) and str(o) not in seal.defined)
+    """A predicate of the project's namespaces that is no property of the ontology (kb:
+    has none), or a value there it has no term for."""
+    return (_in_project(p) and str(p) not in seal.properties) or \
+        (isinstance(o, URIRef) and _in_project(o) and str(o) not in seal.defined)
 
 
 def _about_a_term(subject) -> bool:
@@ -140,7 +147,7 @@ def _why(breach: tuple[tuple, str], seal: Seal) -> str:
     (s, p, o), kind = breach
     if kind != "unknown":
         return WHY[kind]
-    if str(p).startswith(str(GR)) and str(p) not in seal.properties:
+    if _in_project(p) and str(p) not in seal.properties:
         name, known, what = str(p), seal.properties, "property"
     else:
         name, known, what = str(o), seal.defined - seal.properties, "term"
@@ -155,7 +162,8 @@ def breach_query(seal: Seal) -> str:
     types = " ".join(f"<{t}>" for t in sorted(seal.pipeline_types))
     properties = " ".join(f"<{p}>" for p in sorted(seal.properties))
     defined = " ".join(f"<{d}>" for d in sorted(seal.defined))
-    term = f'isIRI(?s) && (STRSTARTS(STR(?s), "{GR}") || STRSTARTS(STR(?s), "{KB}"))'
+    project = f'(STRSTARTS(STR({{v}}), "{GR}") || STRSTARTS(STR({{v}}), "{KB}"))'
+    term = "isIRI(?s) && " + project.format(v="?s")
     return f"""SELECT ?g ?s ?p ?o ?kind WHERE {{
   {{ GRAPH ?g {{ ?s ?p ?o }} FILTER ({term}) BIND ("term" AS ?kind) }}
   UNION {{
@@ -166,9 +174,9 @@ def breach_query(seal: Seal) -> str:
   }}
   UNION {{ VALUES ?p {{ {derived} }} GRAPH ?g {{ ?s ?p ?o }} BIND ("derived" AS ?kind) }}
   UNION {{ VALUES ?o {{ {types} }} GRAPH ?g {{ ?s a ?o }} BIND (<{RDF.type}> AS ?p) BIND ("type" AS ?kind) }}
-  UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?p), "{GR}")) MINUS {{ VALUES ?p {{ {properties} }} }}
+  UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER ({project.format(v="?p")}) MINUS {{ VALUES ?p {{ {properties} }} }}
           BIND ("unknown" AS ?kind) }}
-  UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (isIRI(?o) && STRSTARTS(STR(?o), "{GR}")) MINUS {{ VALUES ?o {{ {defined} }} }}
+  UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (isIRI(?o) && {project.format(v="?o")}) MINUS {{ VALUES ?o {{ {defined} }} }}
           BIND ("unknown" AS ?kind) }}
 }}"""
 

@@ -73,6 +73,13 @@ MISTAKES = {
                                  "(did you mean gr:NeurologicalDeficit?)"]),
     "json-laterality-unknown": ("case.json", json_case({**REQUEST, "laterality": "Rigth"}),
                                 ["gr:laterality", "gr:Left, gr:Right or gr:Bilateral"]),
+    "json-key-twice": ("case.json", '{"type": "Case", "requests": [{"type": "TreatmentRequest", '
+                       '"treatment": "PhysicalTherapy", "quantity": 6, "bodyPart": "Knee", "quantity": 60}]}',
+                       ['key "quantity" given twice']),
+    "turtle-kb-predicate": ("case.ttl", TTL_HEAD.replace("@prefix :", "@prefix kb: <https://w3id.org/guideline-reasoner/kb#> .\n@prefix :")
+                            + TTL_EPISODE + ":chiro a gr:TreatmentRequest ; gr:treatment gr:ChiropracticManipulation ; "
+                            "gr:bodyPart gr:LowBack ; kb:quantity 6 .\n",
+                            ["kb:quantity", "the ontology defines no property kb:quantity (did you mean gr:quantity?)"]),
     "json-finding-as-text": ("case.jsonld", json_case(**{"gr:hasFinding": ["NeurologicalDeficit"]}),
                              ["gr:hasFinding", "a finding must be the IRI of a clinical finding"]),
 }
