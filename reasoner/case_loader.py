@@ -101,6 +101,11 @@ def json_case(text: str, source: str) -> dict:
     return document
 
 
+# JSON-LD 1.1 keywords that may stand in a node or value object
+_KEYWORDS = ("@context", "@id", "@type", "@value", "@language", "@direction", "@graph", "@list", "@set",
+             "@reverse", "@index", "@included", "@nest", "@json")
+
+
 class _KeyTwice(ValueError):
     pass
 
@@ -161,6 +166,9 @@ def _check_fields(node, source: str, where: str, keys: frozenset[str]) -> None:
             if key == "@context":
                 continue  # term definitions, not values
             field = f"{where}.{key}" if where else key
+            if key.startswith("@") and key not in _KEYWORDS:  # JSON-LD drops an unknown keyword silently
+                raise InputError(source, f"unknown keyword {json.dumps(key)}"
+                                 f"{suggestion(key, _KEYWORDS, prefix='', quote=chr(34))}", field=field)
             # (a key no IRI can hold is refused as such once expanded)
             if not key.startswith("@") and ":" not in key and key not in keys and not NOT_IN_IRI.search(key):
                 hint = suggestion(key, published_keys(), prefix="", quote='"') or \

@@ -73,6 +73,8 @@ MISTAKES = {
                                  "(did you mean gr:NeurologicalDeficit?)"]),
     "json-laterality-unknown": ("case.json", json_case({**REQUEST, "laterality": "Rigth"}),
                                 ["gr:laterality", "gr:Left, gr:Right or gr:Bilateral"]),
+    "json-keyword-misspelled": ("case.jsonld", json_case({**REQUEST, "@typ": "TreatmentRequest"}),
+                                ['requests[0].@typ', 'unknown keyword "@typ" (did you mean "@type"?)']),
     "json-key-twice": ("case.json", '{"type": "Case", "requests": [{"type": "TreatmentRequest", '
                        '"treatment": "PhysicalTherapy", "quantity": 6, "bodyPart": "Knee", "quantity": 60}]}',
                        ['key "quantity" given twice']),
