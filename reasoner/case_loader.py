@@ -109,6 +109,8 @@ def json_case(text: str, source: str) -> dict:
         raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise InputError(source, "JSON nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits (Python's conversion limit)
+        raise InputError(source, "not valid JSON: a number has more digits than can be read") from None
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
     _refuse_non_numbers(document, source, "")

@@ -61,6 +61,8 @@ def read_bundle(path: Path) -> Bundle:
         raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise InputError(source, "JSON nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits (Python's conversion limit)
+        raise InputError(source, "not valid JSON: a number has more digits than can be read") from None
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise InputError(source, "not a FHIR resource: a JSON object with a resourceType is expected", field="resourceType")
     kind = document["resourceType"]
@@ -68,6 +70,7 @@ def read_bundle(path: Path) -> Bundle:
         if kind not in READ_ALONE:
             raise InputError(source, f"a FHIR Bundle is expected, not a {kind[:40]}", field="resourceType")
         document = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": document}]}
+    _refuse_unknown_resources(document, source)
     model = _validated(document, source)
     resources, by_reference = [], {}
     for entry in model.entry or []:
@@ -81,6 +84,23 @@ def read_bundle(path: Path) -> Bundle:
             by_reference[f"{resource.get_resource_type()}/{resource.id}"] = resource
     identifier = model.identifier.value if model.identifier is not None else None
     return Bundle(source, model.id, identifier, resources, by_reference)
+
+
+def _refuse_unknown_resources(document: dict, source: str) -> None:
+    """An entry whose resourceType R4 does not define (the models end in a KeyError there)."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    entries = document.get("entry")
+    for n, entry in enumerate(entries if isinstance(entries, list) else []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if resource is None or kind is None:
+            continue  # left to the model, which names what is missing
+        try:
+            get_fhir_model_class(kind if isinstance(kind, str) else "")
+        except ValueError:
+            raise InputError(source, f"not a FHIR R4 resource type: {json.dumps(kind)[:60]}",
+                             field=f"entry[{n}].resource.resourceType") from None
 
 
 def _validated(document: dict, source: str):
@@ -97,7 +117,7 @@ def _validated(document: dict, source: str):
         raise InputError(source, f"not valid FHIR R4: {first['msg']}{more}", field=_location(first["loc"], document)) from None
     except RecursionError:
         raise InputError(source, "nested too deeply to validate") from None
-    except (ValueError, TypeError) as exc:  # the models raise these outside pydantic's wrapper too
+    except (ValueError, TypeError, KeyError) as exc:  # the models raise these outside pydantic's wrapper too
         raise InputError(source, f"not valid FHIR R4: {' '.join(str(exc).split())[:200]}") from None
 
 

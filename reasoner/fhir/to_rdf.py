@@ -65,7 +65,8 @@ class _Request:
 
 def bundle_case(bundle: Bundle, codes: CodeMap, case_id: str) -> ImportedBundle:
     requests = _requests(bundle)
-    codings = [c for r in requests for c in r.codings + r.sites] + [c for r in bundle.resources for c in _record_codings(r, bundle)]
+    codings = [c for r in requests for c in r.codings] + [part for r in requests for c in r.sites for part in _refined(c)]
+    codings += [c for r in bundle.resources for c in _record_codings(r, bundle)]
     meanings = codes.meanings(codings)
     ns = Namespace(f"{FHIR_BASE}{quote(case_id, safe='')}#")
     g = Graph()
