@@ -144,19 +144,6 @@ def test_a_procedure_code_names_its_region(reasoner):
     assert (dict(meaning.terms), meaning.regions) == ({"Treatment": {"MagneticResonanceImaging"}}, {"LumbarSpine"})
 
 
-def test_every_code_system_datatype_names_its_fhir_system(reasoner):
-    """A notation typed with a datatype that no FHIR system names could never be matched."""
-    rows = reasoner.vocabulary.query("""
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        PREFIX gr: <https://w3id.org/guideline-reasoner/ontology#>
-        SELECT DISTINCT ?datatype WHERE {
-          { ?t skos:notation ?n } UNION { ?t gr:impliedByCode ?n }
-          BIND (DATATYPE(?n) AS ?datatype)
-          FILTER NOT EXISTS { ?datatype gr:fhirSystem ?s }
-        }""")
-    assert [str(r.datatype) for r in rows] == []
-
-
 BAD = [
     ("not JSON", "{", "not valid JSON"),
     ("not a resource", "[1, 2]", "not a FHIR resource"),
@@ -250,3 +237,14 @@ def reasoner_gr(name: str):
     from reasoner.namespaces import GR
 
     return GR[name]
+
+
+def test_an_unmapped_code_in_a_case_file_is_text(tmp_path):
+    case = tmp_path / "case.ttl"
+    case.write_text("""@prefix gr: <https://w3id.org/guideline-reasoner/ontology#> .
+<#case> a gr:Case ; gr:hasRequest <#r> ; gr:unmappedCode 97530 .
+<#r> a gr:TreatmentRequest ; gr:treatment gr:Treatment .
+""")
+    done = run("decide", str(case))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "gr:unmappedCode" in done.stderr
