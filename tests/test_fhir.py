@@ -248,3 +248,29 @@ def test_an_unmapped_code_in_a_case_file_is_text(tmp_path):
     done = run("decide", str(case))
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "gr:unmappedCode" in done.stderr
+
+
+@pytest.mark.parametrize("name, change, named", [
+    ("fractional quantity", {"quantityQuantity": {"value": 6.5}}, "ServiceRequest/sr: quantity 6.5 is not a whole number"),
+    ("range quantity", {"quantityRange": {"low": {"value": 6}, "high": {"value": 8}}},
+     "ServiceRequest/sr: a quantity given as a range or ratio"),
+    ("two sides", {"bodySite": [{"coding": [{"system": SNOMED, "code": "37822005"}]},
+                                {"coding": [{"system": SNOMED, "code": "7771000"}]},
+                                {"coding": [{"system": SNOMED, "code": "24028007"}]}]},
+     "ServiceRequest/sr: its body sites name more than one side (Left, Right)"),
+])
+def test_what_the_record_says_but_a_case_cannot_hold_leaves_the_request_uncovered(reasoner, tmp_path, name, change, named):
+    decided = _decide(reasoner, tmp_path, _bundle(_service_request("97140", **change)))["request-1"]
+    assert decided["outcome"] == "no-applicable-guideline"
+    assert any(code.startswith(named) for code in decided["unmapped_codes"]), decided["unmapped_codes"]
+
+
+def test_alternative_codings_need_one_mapped(reasoner, tmp_path):
+    """The codings of one CodeableConcept say the same thing: a local code beside CPT 97140,
+    or a local site code beside SNOMED CT's lumbar region, takes nothing away."""
+    code = {"coding": [{"system": "urn:example:local", "code": "MT-1"}, {"system": CPT, "code": "97140"}]}
+    site = {"coding": [{"system": "urn:example:local", "code": "LB"}, {"system": SNOMED, "code": "37822005"}]}
+    request = {**_service_request("97140", bodySite=[site], quantityQuantity={"value": 6}), "code": code}
+    decided = _decide(reasoner, tmp_path, _bundle(request))["request-1"]
+    assert decided["outcome"] == "medically-necessary"
+    assert "unmapped_codes" not in decided

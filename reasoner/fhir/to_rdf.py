@@ -55,17 +55,18 @@ class ImportedBundle:
 class _Request:
     label: str
     codings: list[Coding]
-    sites: list[Coding]
+    sites: list[list[Coding]]  # one list per body-site CodeableConcept: its codings say the same thing
     quantity: Decimal | None = None
     date: str | None = None
     frequency_per_week: int | None = None
     duration_weeks: int | None = None
     where: str = ""
+    unreadable: list[str] = field(default_factory=list)  # what the record says that no case term can hold
 
 
 def bundle_case(bundle: Bundle, codes: CodeMap, case_id: str) -> ImportedBundle:
     requests = _requests(bundle)
-    codings = [c for r in requests for c in r.codings] + [part for r in requests for c in r.sites for part in _refined(c)]
+    codings = [c for r in requests for c in r.codings] + [part for r in requests for s in r.sites for c in s for part in _refined(c)]
     codings += [c for r in bundle.resources for c in _record_codings(r, bundle)]
     meanings = codes.meanings(codings)
     ns = Namespace(f"{FHIR_BASE}{quote(case_id, safe='')}#")
@@ -104,7 +105,7 @@ def _requests(bundle: Bundle) -> list[_Request]:
 
 def _claim_item(claim, item, bundle: Bundle) -> _Request:
     where = f"Claim/{claim.id or '?'} item {item.sequence}"
-    sites = _concept_codings(item.bodySite) + [c for sub in item.subSite or [] for c in _concept_codings(sub)]
+    sites = [s for s in [_concept_codings(item.bodySite)] + [_concept_codings(sub) for sub in item.subSite or []] if s]
     request = _Request(_concept_label(item.productOrService) or where, _concept_codings(item.productOrService), sites,
                        item.quantity.value if item.quantity else None, _day(claim.created), where=where)
     asked = next((bundle.resolve(e.valueReference) for e in item.extension or []
@@ -114,14 +115,17 @@ def _claim_item(claim, item, bundle: Bundle) -> _Request:
         request.sites = request.sites or detail.sites
         request.quantity = request.quantity if request.quantity is not None else detail.quantity
         request.frequency_per_week, request.duration_weeks = detail.frequency_per_week, detail.duration_weeks
+        request.unreadable += detail.unreadable
     return request
 
 
 def _service_request(sr) -> _Request:
     where = f"ServiceRequest/{sr.id or '?'}"
     request = _Request(_concept_label(sr.code) or where, _concept_codings(sr.code),
-                       [c for site in sr.bodySite or [] for c in _concept_codings(site)],
+                       [s for s in (_concept_codings(site) for site in sr.bodySite or []) if s],
                        sr.quantityQuantity.value if sr.quantityQuantity else None, _day(sr.authoredOn), where=where)
+    if sr.quantityRange is not None or sr.quantityRatio is not None:
+        request.unreadable.append("a quantity given as a range or ratio")
     repeat = sr.occurrenceTiming.repeat if sr.occurrenceTiming else None
     if repeat is not None:
         if repeat.frequency and repeat.period == 1 and repeat.periodUnit == "wk":
@@ -191,6 +195,11 @@ class _Writer:
         self.g.add((subject, GR.unmappedCode, Literal(text)))
         self.notes.append(f"{text}: {why}")
 
+    def _unreadable(self, subject: URIRef, where: str, why: str) -> None:
+        """Something of a request that is no code yet cannot be read: named like an unmapped code."""
+        self.g.add((subject, GR.unmappedCode, Literal(f"{where}: {why}")))
+        self.notes.append(f"{where}: {why}")
+
     def request(self, node: URIRef, n: int, request: _Request) -> None:
         g = self.g
         g.add((self.case, GR.hasRequest, node))
@@ -200,40 +209,41 @@ class _Writer:
         treatments = self._terms(request.codings, "Treatment")
         understood = len(treatments) == 1
         if not request.codings:
-            understood = False
-            self.notes.append(f"{request.where}: no code says what is requested")
-            g.add((node, GR.unmappedCode, Literal(f"{request.where}: no code")))
-        for coding in request.codings:
-            if not self._meaning(coding).terms.get("Treatment"):
+            self._unreadable(node, request.where, "no code says what is requested")
+        elif not treatments:  # the codings of one concept are alternatives: one mapped is enough
+            for coding in request.codings:
                 self._unmapped(node, f"{request.where} code", coding)
-        if len(treatments) > 1:
-            self.notes.append(f"{request.where}: its codes mean different treatments ({', '.join(sorted(treatments))})")
-            g.add((node, GR.unmappedCode, Literal(f"{request.where}: codes meaning different treatments")))
+        elif len(treatments) > 1:
+            self._unreadable(node, request.where, f"its codes mean different treatments ({', '.join(sorted(treatments))})")
         regions = {r for c in request.codings for r in self._meaning(c).regions}
         sides = set()
-        for coding in request.sites:
-            parts = _refined(coding)
-            for part in parts:
-                meaning = self._meaning(part)
-                regions |= meaning.terms.get("BodyRegion", set())
-                sides |= meaning.terms.get("Laterality", set())
-                if not (meaning.terms.get("BodyRegion") or meaning.terms.get("Laterality")):
-                    understood = False
+        for site in request.sites:
+            parts = [part for coding in site for part in _refined(coding)]
+            read = [self._meaning(part).terms for part in parts]
+            regions |= {r for terms in read for r in terms.get("BodyRegion", ())}
+            sides |= {s for terms in read for s in terms.get("Laterality", ())}
+            if not any(terms.get("BodyRegion") or terms.get("Laterality") for terms in read):
+                understood = False
+                for part in parts:
                     self._unmapped(node, f"{request.where} body site", part)
         if len(sides) > 1:
             understood = False
-            self.notes.append(f"{request.where}: body sites name more than one side ({', '.join(sorted(sides))})")
-            g.add((node, GR.unmappedCode, Literal(f"{request.where}: body sites naming more than one side")))
+            self._unreadable(node, request.where, f"its body sites name more than one side ({', '.join(sorted(sides))})")
+        quantity = _whole(request.quantity)
+        if request.quantity is not None and not (quantity is not None and 1 <= quantity <= 1000):
+            understood = False  # the record gives a number this case cannot hold: not decided as if it gave none
+            self._unreadable(node, request.where, f"quantity {request.quantity} is not a whole number from 1 to 1000")
+            quantity = None
+        for why in request.unreadable:
+            understood = False
+            self._unreadable(node, request.where, why)
         g.add((node, GR.treatment, GR[next(iter(treatments))] if understood else GR.Treatment))
         for region in sorted(regions):
             g.add((node, GR.bodyPart, GR[region]))
         for side in sorted(sides):
             g.add((node, GR.laterality, GR[side]))
-        quantity = _whole(request.quantity)
-        if quantity is not None and 1 <= quantity <= 1000:
+        if quantity is not None:
             g.add((node, GR.quantity, Literal(quantity, datatype=XSD.integer)))
-        elif request.quantity is not None:
-            self.notes.append(f"{request.where}: quantity {request.quantity} is not a whole number from 1 to 1000; left out")
         if request.frequency_per_week:
             g.add((node, GR.frequencyPerWeek, Literal(request.frequency_per_week, datatype=XSD.integer)))
         if request.duration_weeks:
