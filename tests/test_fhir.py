@@ -274,3 +274,13 @@ def test_alternative_codings_need_one_mapped(reasoner, tmp_path):
     decided = _decide(reasoner, tmp_path, _bundle(request))["request-1"]
     assert decided["outcome"] == "medically-necessary"
     assert "unmapped_codes" not in decided
+
+
+def test_a_bundle_in_a_batch_is_an_error_record_saying_so(tmp_path):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "bundle.json").write_text((FIXTURES / "fhir" / "therapeutic-exercise-myalgia.json").read_text())
+    done = run("decide", "--batch", str(folder))
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout.splitlines()[0])
+    assert "a FHIR Bundle, which --batch does not read" in record["error"]
