@@ -284,3 +284,17 @@ def test_a_bundle_in_a_batch_is_an_error_record_saying_so(tmp_path):
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout.splitlines()[0])
     assert "a FHIR Bundle, which --batch does not read" in record["error"]
+
+
+def test_a_drug_already_taken_counts_its_weeks(reasoner, tmp_path):
+    """Cyclobenzaprine is a 2-3 week course (CPMTG 2016): taken since 2024-01-04 (4 weeks by
+    the request of 2024-02-01) plus 2 weeks asked is 6, over the limit of 3."""
+    document = json.loads((FIXTURES / "fhir" / "mri-and-relaxant.json").read_text())
+    document["entry"].append({"resource": {
+        "resourceType": "MedicationStatement", "id": "taking", "status": "active", "subject": {"reference": "Patient/worker"},
+        "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "21949"}]},
+        "effectivePeriod": {"start": "2024-01-04"}}})
+    decided = _decide(reasoner, tmp_path, document)["request-2"]
+    assert decided["outcome"] == "not-medically-necessary"
+    assert [(r["observed"], r["limit"], r["status"]) for r in decided["reasons"]
+            if r["requirement"] == "within-duration-limit"] == [(6, 3, "not-met")]

@@ -9,7 +9,7 @@
   (valueCodeableConcept) for the Procedures it is partOf (or whose focus it is);
 - completed Procedures -> one treatment episode per treatment: each Procedure a visit, the
   first and last dates its start and end; MedicationStatement -> an episode of the drug
-  from its start date; Claim.accident.date -> injury date; Patient -> sex and age.
+  from its start date, with the weeks taken (to its end, or to the request while active); Claim.accident.date -> injury date; Patient -> sex and age.
 
 What each code means is read from the ontology (codes.py). A code no term carries is named
 in gr:unmappedCode (on the request for its own codes, on the case for the rest) and in the
@@ -78,12 +78,13 @@ def bundle_case(bundle: Bundle, codes: CodeMap, case_id: str) -> ImportedBundle:
     g.add((case, RDF.type, GR.Case))
     g.add((case, GR.caseNumber, Literal(case_id)))
     writer = _Writer(g, case, ns, meanings, imported.notes)
+    writer.request_date = next((r.date for r in requests if r.date), None)
     for n, request in enumerate(requests, start=1):
         writer.request(ns[f"request-{n}"], n, request)
     writer.diagnoses(bundle)
     writer.findings_and_outcomes(bundle)
     writer.episodes(bundle)
-    writer.patient_and_injury(bundle, next((r.date for r in requests if r.date), None))
+    writer.patient_and_injury(bundle, writer.request_date)
     return imported
 
 
@@ -183,6 +184,7 @@ def _claim_diagnoses(claim, bundle: Bundle) -> list:
 class _Writer:
     def __init__(self, g: Graph, case: URIRef, ns: Namespace, meanings: dict[tuple[str, str], Meaning], notes: list[str]):
         self.g, self.case, self.ns, self.meanings, self.notes = g, case, ns, meanings, notes
+        self.request_date: str | None = None  # the first request's date: "still taken" counts to it
 
     def _terms(self, codings: list[Coding], kind: str) -> set[str]:
         return {t for c in codings for t in self._meaning(c).terms.get(kind, ())}
@@ -329,6 +331,11 @@ class _Writer:
             end = _day(statement.effectivePeriod.end) if statement.effectivePeriod else None
             if end and statement.status == "completed":
                 self.g.add((node, GR.endDate, Literal(end, datatype=XSD.date)))
+            # weeks taken, from the start to the end or (still taken) to the request: a part week counts
+            until = end if statement.status == "completed" else self.request_date
+            if start and until and until >= start:
+                weeks = max(1, math.ceil((date.fromisoformat(until) - date.fromisoformat(start)).days / 7))
+                self.g.add((node, GR.durationWeeks, Literal(weeks, datatype=XSD.integer)))
 
     def _episode(self, node: URIRef, treatment: str) -> None:
         self.g.add((self.case, GR.hasTreatmentEpisode, node))
