@@ -298,3 +298,10 @@ def test_a_drug_already_taken_counts_its_weeks(reasoner, tmp_path):
     assert decided["outcome"] == "not-medically-necessary"
     assert [(r["observed"], r["limit"], r["status"]) for r in decided["reasons"]
             if r["requirement"] == "within-duration-limit"] == [(6, 3, "not-met")]
+
+
+def test_the_report_names_the_codes_it_could_not_read(tmp_path):
+    out = tmp_path / "report.html"
+    done = run("report", str(FIXTURES / "fhir" / "physical-therapy-knee-claim.json"), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"Claim/knee-pa item 2 code: {CPT}|97530 (Therapeutic activities)" in out.read_text()
