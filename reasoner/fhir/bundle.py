@@ -1,8 +1,8 @@
 """Read a FHIR R4 Bundle (or a single resource) from a JSON file and validate it with the
 fhir.resources models. fhir.resources 8 carries R5, R4B and STU3 models and no R4 ones;
-R4B (4.3) is R4 (4.0.1) for every resource read here (its changes are confined to
-medication definition, subscriptions and evidence resources), so the R4B models validate
-R4 bundles. A bundle that is not valid FHIR is an InputError naming the file and the
+R4B (4.3) is R4 (4.0.1) for every resource read here: its changes are confined to the
+medication-definition, evidence-based-medicine and subscription modules and Substance
+(FHIR R4B, "R4B explanation"), so the R4B models validate R4 bundles. A bundle that is not valid FHIR is an InputError naming the file and the
 element at fault (pydantic's location); nothing is ever fetched (references resolve
 inside the bundle or not at all)."""
 
