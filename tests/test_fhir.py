@@ -340,3 +340,12 @@ def test_every_element_of_a_bundle_mutated_gives_a_case_or_an_input_error(reason
             except InputError:
                 continue
             assert all(isinstance(q, Literal) and 1 <= q.toPython() <= 1000 for q in graph.objects(None, GR.quantity)), where
+
+
+def test_a_response_follows_the_medication_statement_it_is_part_of(reasoner, tmp_path):
+    """Without the Observation saying ibuprofen did not help, no first-line drug is known to
+    have failed, and cyclobenzaprine, second line (CPMTG), is not supported."""
+    document = json.loads((FIXTURES / "fhir" / "mri-and-relaxant.json").read_text())
+    document["entry"] = [e for e in document["entry"] if e["resource"].get("id") != "ibuprofen-response"]
+    decided = _decide(reasoner, tmp_path, document)["request-2"]
+    assert [r["requirement"] for r in decided["reasons"] if r["status"] == "not-met"] == ["first-line-treatment-failed"]

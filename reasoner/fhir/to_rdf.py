@@ -5,8 +5,9 @@
   (extension-requestedService); without such a Claim, each ServiceRequest and
   MedicationRequest. Code -> treatment, quantity, bodySite -> body region and laterality,
   date (Claim.created, authoredOn) -> request date, Timing -> frequency and weeks;
-- Condition (ICD-10-CM) -> diagnoses; Observation -> findings, and a functional outcome
-  (valueCodeableConcept) for the Procedures it is partOf (or whose focus it is);
+- Condition (ICD-10-CM) -> diagnoses; Observation -> findings, and a functional outcome or
+  a response (effective, ineffective, not tolerated: valueCodeableConcept) for the
+  Procedures or MedicationStatements it is partOf (or whose focus it is);
 - completed Procedures -> one treatment episode per treatment: each Procedure a visit, the
   first and last dates its start and end; MedicationStatement -> an episode of the drug
   from its start date, with the weeks taken (to its end, or to the request while active); Claim.accident.date -> injury date; Patient -> sex and age.
@@ -266,29 +267,42 @@ class _Writer:
                 for coding in codings:
                     self._unmapped(self.case, where, coding)
 
+    # what an Observation may say about the course it is partOf: (kind of term, case property)
+    COURSE_RESULTS = (("FunctionalOutcome", GR.functionalOutcome), ("TreatmentResponse", GR.response))
+
     def findings_and_outcomes(self, bundle: Bundle) -> None:
-        self.outcomes: dict[int, tuple[str, str]] = {}  # id(Procedure) -> (date, outcome)
+        # id(Procedure or MedicationStatement) -> kind -> (date, term): the latest documented wins
+        self.results: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
         for obs in bundle.of_type("Observation"):
             if obs.status in STRUCK or obs.valueBoolean is False:
                 continue  # struck out, or the finding is recorded absent
             codings = _concept_codings(obs.code) + _concept_codings(obs.valueCodeableConcept)
             findings = self._terms(codings, "ClinicalFinding")
-            outcomes = self._terms(_concept_codings(obs.valueCodeableConcept), "FunctionalOutcome")
             for term in sorted(findings):
                 self.g.add((self.case, GR.hasFinding, GR[term]))
             targets = [bundle.resolve(ref) for ref in (obs.partOf or []) + (obs.focus or [])]
-            procedures = [t for t in targets if t is not None and t.get_resource_type() == "Procedure"]
-            if len(outcomes) == 1 and procedures:
-                when = _day(obs.effectiveDateTime) or ""
-                for procedure in procedures:
-                    if id(procedure) not in self.outcomes or self.outcomes[id(procedure)][0] <= when:
-                        self.outcomes[id(procedure)] = (when, next(iter(outcomes)))
-            elif outcomes:
-                self.notes.append(f"Observation/{obs.id or '?'}: a functional outcome is read only for the Procedures "
-                                  "it is partOf (or whose focus it is), one outcome each; left out")
-            if not findings and not outcomes:
+            courses = [t for t in targets if t is not None and t.get_resource_type() in ("Procedure", "MedicationStatement")]
+            said = False
+            for kind, _ in self.COURSE_RESULTS:
+                found = self._terms(_concept_codings(obs.valueCodeableConcept), kind)
+                said = said or bool(found)
+                if len(found) == 1 and courses:
+                    when = _day(obs.effectiveDateTime) or ""
+                    for course in courses:
+                        if kind not in self.results[id(course)] or self.results[id(course)][kind][0] <= when:
+                            self.results[id(course)][kind] = (when, next(iter(found)))
+                elif found:
+                    self.notes.append(f"Observation/{obs.id or '?'}: an outcome or response is read only for the "
+                                      "Procedures or MedicationStatements it is partOf (or whose focus it is), one each; left out")
+            if not findings and not said:
                 for coding in _concept_codings(obs.code):
                     self._unmapped(self.case, f"Observation/{obs.id or '?'} code", coding)
+
+    def _course_results(self, node: URIRef, resources: list) -> None:
+        for kind, prop in self.COURSE_RESULTS:
+            dated = sorted(self.results[id(r)][kind] for r in resources if kind in self.results.get(id(r), {}))
+            if dated:
+                self.g.add((node, prop, GR[dated[-1][1]]))
 
     def episodes(self, bundle: Bundle) -> None:
         visits: dict[str, list] = defaultdict(list)
@@ -311,9 +325,7 @@ class _Writer:
             if days:
                 self.g.add((node, GR.startDate, Literal(days[0], datatype=XSD.date)))
                 self.g.add((node, GR.endDate, Literal(days[-1], datatype=XSD.date)))
-            outcomes = sorted(self.outcomes[id(p)] for p in procedures if id(p) in self.outcomes)
-            if outcomes:
-                self.g.add((node, GR.functionalOutcome, GR[outcomes[-1][1]]))  # the latest documented
+            self._course_results(node, procedures)
         for n, statement in enumerate(bundle.of_type("MedicationStatement"), start=1):
             if statement.status not in ("active", "completed"):
                 continue
@@ -325,6 +337,7 @@ class _Writer:
                 continue
             node = self.ns[f"medication-{n}"]
             self._episode(node, next(iter(treatments)))
+            self._course_results(node, [statement])
             start = _day(statement.effectiveDateTime) or (_day(statement.effectivePeriod.start) if statement.effectivePeriod else None)
             if start:
                 self.g.add((node, GR.startDate, Literal(start, datatype=XSD.date)))
