@@ -489,13 +489,8 @@ def run_check(args) -> int:
 
 
 COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "serve": run_serve,
-<<<<<<< HEAD
-            "report": run_report, "diff": run_diff, "import-letter": run_import_letter,
-            "evaluate": run_evaluate, "kb": run_kb, "terms": run_terms, "check": run_check}
-=======
             "report": run_report, "diff": run_diff, "import-letter": run_import_letter, "import-fhir": run_import_fhir,
-            "evaluate": run_evaluate, "kb": run_kb, "check": run_check}
->>>>>>> main
+            "evaluate": run_evaluate, "kb": run_kb, "terms": run_terms, "check": run_check}
 
 
 def refuse_output_over_input(args) -> None:

@@ -19,12 +19,8 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from reasoner import queries
-<<<<<<< HEAD
-from reasoner.case_loader import check_case, read_case
-from reasoner.case_names import known_terms
-=======
 from reasoner.case_loader import check_case, is_fhir_bundle, read_case
->>>>>>> main
+from reasoner.case_names import known_terms
 from reasoner.case_seal import Seal, check_sealed, seal_from
 from reasoner.knowledge import KnowledgeBase
 from reasoner.namespaces import GR
