@@ -72,7 +72,7 @@ MISTAKES = {
                                 ["gr:hasFinding", "unknown finding gr:NeurologicalDefecit",
                                  "(did you mean gr:NeurologicalDeficit?)"]),
     "json-laterality-unknown": ("case.json", json_case({**REQUEST, "laterality": "Rigth"}),
-                                ["gr:laterality", "gr:Left, gr:Right or gr:Bilateral"]),
+                                ["gr:laterality", "a laterality must be gr:Left, gr:Right or gr:Bilateral"]),
     "json-keyword-misspelled": ("case.jsonld", json_case({**REQUEST, "@typ": "TreatmentRequest"}),
                                 ['requests[0].@typ', 'unknown keyword "@typ" (did you mean "@type"?)']),
     "json-key-twice": ("case.json", '{"type": "Case", "requests": [{"type": "TreatmentRequest", '
