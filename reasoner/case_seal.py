@@ -11,7 +11,11 @@
   define: a predicate that is not one of the ontology's properties (`gr:functionalOutcom`,
   any kb: predicate), a value or type they have no term for. Such a triple would be ignored
   by every query and change the decision without a word; the error suggests the closest
-  defined name.
+  defined name;
+- a case property on a node it is not said of (its rdfs:domain in the ontology): visits on
+  a request, a finding on an episode; the queries read it only where the ontology puts it.
+  A node's kind is its type among the case classes or its place (under gr:hasRequest a
+  request, under gr:hasTreatmentEpisode an episode, ...).
 
 Which predicates are derived is read from the ontology, once: those whose definition says
 "Derived:", those of decisions and checks, and `gr:aboutRequest`. The single-case loader
@@ -37,7 +41,12 @@ WHY = {
     "type": "a decision or requirement check: the reasoner makes them, a case may not",
     "unreached": "nothing in the case leads to this node from its gr:Case, so it is not the case's to state",
     "unknown": "the ontology defines no such name",
+    "misplaced": "the ontology says this property of another kind of node",
 }
+CASE_CLASSES = (GR.Case, GR.Patient, GR.TreatmentEpisode, GR.TreatmentRequest, GR.TextSpan, GR.CaseFact)
+# a node's kind by its place: the object of this property is one of this class
+PLACES = ((GR.hasRequest, GR.TreatmentRequest), (GR.hasTreatmentEpisode, GR.TreatmentEpisode),
+          (GR.hasPatient, GR.Patient), (URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), GR.TextSpan))
 _PROPERTY_TYPES = {str(OWL.ObjectProperty), str(OWL.DatatypeProperty), str(OWL.AnnotationProperty)}
 
 
@@ -47,6 +56,7 @@ class Seal:
     pipeline_types: frozenset[str]  # classes only the pipeline gives nodes
     properties: frozenset[str]      # the ontology's properties in its namespace
     defined: frozenset[str]         # every gr: and kb: name the knowledge base says anything about
+    allowed: frozenset[tuple[str, str]]  # (case property, case class it may be said of)
 
 
 def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
@@ -55,8 +65,12 @@ def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
     definition, domain, subclass = str(SKOS.definition), str(RDFS.domain), str(RDFS.subClassOf)
     pipeline_domains = {str(d) for d in PIPELINE_DOMAINS}
     derived, types = {str(GR.aboutRequest)}, {str(GR.Decision), str(GR.RequirementCheck)}
-    properties, defined = set(), set()
+    properties, defined, domains, above = set(), set(), {}, {str(c): {str(c)} for c in CASE_CLASSES}
     for s, p, o in triples:
+        if p == domain:
+            domains.setdefault(s, set()).add(o)
+        elif p == subclass and s in above:
+            above[s].add(o)
         if (p == definition and o.startswith("Derived")) or (p == domain and o in pipeline_domains):
             derived.add(s)
         elif p == subclass and o == str(GR.RequirementCheck):
@@ -65,7 +79,26 @@ def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
             defined.add(s)
             if p == str(RDF.type) and o in _PROPERTY_TYPES:
                 properties.add(s)
-    return Seal(frozenset(derived), frozenset(types), frozenset(properties), frozenset(defined))
+    allowed = {(prop, case_class) for prop, classes in domains.items() if prop not in derived
+               for case_class, supers in above.items() if classes & supers}
+    return Seal(frozenset(derived), frozenset(types), frozenset(properties), frozenset(defined), frozenset(allowed))
+
+
+def _kinds(triples: list[tuple]) -> dict:
+    """Node -> the case classes it is one of, by type or by place."""
+    kinds: dict = {}
+    case_classes, places = set(CASE_CLASSES), dict(PLACES)
+    for s, p, o in triples:
+        if p == RDF.type and o in case_classes:
+            kinds.setdefault(s, set()).add(o)
+        elif p in places:
+            kinds.setdefault(o, set()).add(places[p])
+    return kinds
+
+
+def _misplaced(s, p, kinds: dict, seal: Seal) -> bool:
+    said_of = {c for prop, c in seal.allowed if prop == str(p)}
+    return bool(said_of) and any(str(kind) not in said_of for kind in kinds.get(s, ()))
 
 
 def _in_project(term) -> bool:
@@ -106,7 +139,7 @@ def _reachable_from_cases(triples: list[tuple]) -> set:
 def breaches(triples: Iterable[tuple], seal: Seal) -> list[tuple[tuple, str]]:
     """Every (triple, kind) a case may not state; kind is a key of WHY."""
     triples = list(triples)
-    reached = _reachable_from_cases(triples)
+    reached, kinds = _reachable_from_cases(triples), _kinds(triples)
     found = []
     for s, p, o in triples:
         if _about_a_term(s):
@@ -119,6 +152,8 @@ def breaches(triples: Iterable[tuple], seal: Seal) -> list[tuple[tuple, str]]:
             found.append(((s, p, o), "unreached"))
         elif _unknown(p, o, seal):
             found.append(((s, p, o), "unknown"))
+        elif _misplaced(s, p, kinds, seal):
+            found.append(((s, p, o), "misplaced"))
     return found
 
 
@@ -145,6 +180,9 @@ def breach_text(found: Iterable[tuple[tuple, str]], seal: Seal) -> str:
 def _why(breach: tuple[tuple, str], seal: Seal) -> str:
     """WHY of its kind; for an unknown name, which one and the closest the ontology defines."""
     (s, p, o), kind = breach
+    if kind == "misplaced":
+        said_of = " or ".join(sorted(_short(URIRef(c)) for prop, c in seal.allowed if prop == str(p)))
+        return f"{_short(p)} is said of a {said_of}, not of this node (see `guideline-reasoner terms --kind property`)"
     if kind != "unknown":
         return WHY[kind]
     if _in_project(p) and str(p) not in seal.properties:
@@ -162,6 +200,15 @@ def breach_query(seal: Seal) -> str:
     types = " ".join(f"<{t}>" for t in sorted(seal.pipeline_types))
     properties = " ".join(f"<{p}>" for p in sorted(seal.properties))
     defined = " ".join(f"<{d}>" for d in sorted(seal.defined))
+    placed = " ".join(sorted({f"<{p}>" for p, _ in seal.allowed}))
+    allowed = " ".join(f"(<{p}> <{c}>)" for p, c in sorted(seal.allowed))
+    case_classes = " ".join(f"<{c}>" for c in CASE_CLASSES)
+    # one branch per way a node gets its kind (a join around a UNION is slow on Oxigraph)
+    misplaced = "".join(f"""
+  UNION {{ VALUES ?p {{ {placed} }} {where} GRAPH ?g {{ {pattern} ?s ?p ?o }}
+          MINUS {{ VALUES (?p ?kindOfNode) {{ {allowed} }} }} BIND ("misplaced" AS ?kind) }}"""
+        for where, pattern in [(f"VALUES ?kindOfNode {{ {case_classes} }}", "?s a ?kindOfNode .")] +
+                              [(f"BIND (<{c}> AS ?kindOfNode)", f"[] <{p}> ?s .") for p, c in PLACES])
     project = f'(STRSTARTS(STR({{v}}), "{GR}") || STRSTARTS(STR({{v}}), "{KB}"))'
     term = "isIRI(?s) && " + project.format(v="?s")
     return f"""SELECT ?g ?s ?p ?o ?kind WHERE {{
@@ -177,7 +224,7 @@ def breach_query(seal: Seal) -> str:
   UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER ({project.format(v="?p")}) MINUS {{ VALUES ?p {{ {properties} }} }}
           BIND ("unknown" AS ?kind) }}
   UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (isIRI(?o) && {project.format(v="?o")}) MINUS {{ VALUES ?o {{ {defined} }} }}
-          BIND ("unknown" AS ?kind) }}
+          BIND ("unknown" AS ?kind) }}{misplaced}
 }}"""
 
 

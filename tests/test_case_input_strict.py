@@ -1,5 +1,6 @@
 """Case files people write: a misspelled key or name is an input error suggesting the right
-one (never silently ignored); findings, diagnoses, regions, lateralities and purposes work as
+one, and a property on a node the ontology does not say it of is an error too (never
+silently ignored); findings, diagnoses, regions, lateralities and purposes work as
 plain strings in JSON; a request or episode written without a type is validated by where it
 sits, in a single run and in a batch; the published context holds every case property of the
 ontology; `terms` lists the names with the ontology's labels."""
@@ -75,6 +76,10 @@ MISTAKES = {
                                 ["gr:laterality", "a laterality must be gr:Left, gr:Right or gr:Bilateral"]),
     "json-keyword-misspelled": ("case.jsonld", json_case({**REQUEST, "@typ": "TreatmentRequest"}),
                                 ['requests[0].@typ', 'unknown keyword "@typ" (did you mean "@type"?)']),
+    "json-visits-on-request": ("case.json", json_case({**REQUEST, "visits": 3}),
+                               ["gr:visits", "gr:visits is said of a gr:TreatmentEpisode, not of this node"]),
+    "turtle-finding-on-episode": ("case.ttl", TTL_HEAD + TTL_REQUEST + TTL_EPISODE + ":before gr:hasFinding gr:RedFlag .\n",
+                                  ["gr:hasFinding", "gr:hasFinding is said of a gr:Case, not of this node"]),
     "json-key-twice": ("case.json", '{"type": "Case", "requests": [{"type": "TreatmentRequest", '
                        '"treatment": "PhysicalTherapy", "quantity": 6, "bodyPart": "Knee", "quantity": 60}]}',
                        ['key "quantity" given twice']),
