@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from reasoner import __version__
@@ -172,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     # rdflib logs a warning with a traceback for every ill-typed literal ("eight" as an
     # integer); the input shapes report those as clear errors instead.
     logging.getLogger("rdflib").setLevel(logging.ERROR)
+    # pypdf logs (and warns of) every object it recovers in a damaged PDF, thousands of lines;
+    # the letter's error line says what matters once.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", module=r"pypdf(\.|$)")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
