@@ -14,7 +14,7 @@ import time
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from pdf_builder import flate_bomb, flate_stream, pdf, stream_object, text_stream
+from pdf_builder import flate_bomb, pdf, stream_object, text_stream
 from test_cli_files import one_line_error, run
 
 # A letter of the shape split_letter reads: header, CLINICAL CASE SUMMARY, one item line.
