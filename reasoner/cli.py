@@ -466,6 +466,9 @@ COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "s
 def refuse_output_over_input(args) -> None:
     """An output (-o, --labels) that is one of the command's inputs would destroy it."""
     inputs = _inputs(args)
+    output, labels = getattr(args, "output", None), getattr(args, "labels", None)
+    if output is not None and labels is not None and output.resolve() == labels.resolve():
+        raise InputError(str(labels), "is also the -o output; give the labels a file of their own")
     for name in ("output", "labels"):
         out = getattr(args, name, None)
         if isinstance(out, Path) and out.exists():
@@ -537,6 +540,8 @@ def _write_fd(shown: str, fd: int, text: str) -> None:
 
 
 def _print(text: str) -> None:
+    if sys.stdout is None:  # started with standard output closed (>&-)
+        raise InputError("standard output", "is closed; give -o FILE")
     try:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -186,3 +186,18 @@ def test_the_suffix_chooses_the_format_when_none_is_given(tmp_path, args, out, c
     result = run(*args, "-o", tmp_path / out)
     assert result.returncode in (0, 1), result.stderr  # validate: 1, requirements unmet
     assert check((tmp_path / out).read_text())
+
+
+def test_labels_onto_the_case_file_are_refused(tmp_path):
+    """--labels x.json -o x.json wrote the case, then the labels over it."""
+    same = tmp_path / "same.json"
+    one_line_error(run("import-letter", SEED, "-o", same, "--labels", same), "same.json", "is also the -o output")
+    assert not same.exists()
+
+
+def test_a_closed_standard_output_is_one_line():
+    result = subprocess.run([sys.executable, "-m", "reasoner", "decide", str(SEED)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, timeout=120, pass_fds=(),
+                            preexec_fn=lambda: os.close(1))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["guideline-reasoner: error: standard output: is closed; give -o FILE"]
