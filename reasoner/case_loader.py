@@ -64,7 +64,7 @@ def read_case(path: Path) -> Graph:
         except NetworkRefused as exc:
             raise InputError(source, f"reading it tried to reach the network ({exc})") from None
         except Exception as exc:  # rdflib's parsers raise many types; all mean bad syntax
-            raise _huge_number(text, source) or InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
+            raise _huge_number(exc, text, source) or InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
     if len(graph) == 0:
         raise InputError(source, "no RDF statements in the file")
     _check_iris(graph, source)
@@ -114,8 +114,10 @@ def _huge_number_error(digits: str) -> str:
     return f"a number of {len(digits.lstrip('-'))} digits; a case's numbers have at most {MAX_DIGITS}"
 
 
-def _huge_number(text: str, source: str) -> InputError | None:
+def _huge_number(exc: Exception, text: str, source: str) -> InputError | None:
     """The Turtle parser's failure on a too-long integer, named by its line."""
+    if not (isinstance(exc, ValueError) and "integer string conversion" in str(exc)):
+        return None
     found = re.search(r"(?<![\w.])[+-]?[0-9]{4301,}", text)
     if found is None:
         return None
