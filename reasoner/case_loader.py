@@ -32,28 +32,7 @@ def read_case(path: Path) -> Graph:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(source, f"unknown file type '{path.suffix}' (use .ttl, .jsonld or .json)")
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError
-        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
-            raise InputError(source, "not a regular file (a pipe, socket or device); give a case file")
-        size = info.st_size
-        if size > MAX_BYTES:
-            raise InputError(source, f"file is {size // 2**20} MB; a case file is at most {MAX_BYTES // 2**20} MB")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(source, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(source, "is a directory, not a case file") from None
-    except OSError as exc:
-        raise InputError(source, f"cannot read ({exc.strerror})") from None
-    if not raw.strip():
-        raise InputError(source, "file is empty")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    text = read_text_file(path)
     graph = Graph()
     if fmt == "json-ld":
         _parse_json(graph, text, source)
@@ -69,6 +48,48 @@ def read_case(path: Path) -> Graph:
         raise InputError(source, "no RDF statements in the file")
     _check_iris(graph, source)
     return graph
+
+
+def read_text_file(path: Path, what: str = "case file") -> str:
+    """The UTF-8 text of `path`, a regular file of at most MAX_BYTES; an InputError
+    naming the file otherwise (missing, a folder, a pipe or device, empty, not UTF-8)."""
+    source = str(path)
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
+            raise InputError(source, f"not a regular file (a pipe, socket or device); give a {what}")
+        size = info.st_size
+        if size > MAX_BYTES:
+            raise InputError(source, f"file is {size // 2**20} MB; a {what} is at most {MAX_BYTES // 2**20} MB")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(source, f"is a directory, not a {what}") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise InputError(source, "file is empty")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def is_fhir_bundle(path: Path) -> bool:
+    """A .json file holding a FHIR Bundle (read by reasoner/fhir/, not as a JSON case);
+    a file that cannot be read is left to read_case, which says why."""
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        text = read_text_file(path)
+    except InputError:
+        return False
+    from reasoner.fhir.bundle import looks_like_bundle
+
+    return looks_like_bundle(text)
 
 
 def _check_iris(graph: Graph, source: str) -> None:
@@ -88,6 +109,8 @@ def json_case(text: str, source: str) -> dict:
         raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise InputError(source, "JSON nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits (Python's conversion limit)
+        raise InputError(source, "not valid JSON: a number has more digits than can be read") from None
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
     _refuse_non_numbers(document, source, "")

@@ -26,7 +26,7 @@ DESCRIPTION = """\
 Decide whether requested treatments are supported by the treatment guidelines
 (California MTUS, ODG where the MTUS is silent), and say why: each requirement met or
 not, the observed and limit values, and the guideline, edition and page cited.
-Cases are Turtle, JSON-LD or plain JSON files (see examples/)."""
+Cases are Turtle, JSON-LD or plain JSON files (see examples/), or FHIR R4 bundles."""
 
 EPILOG = """\
 examples:
@@ -36,6 +36,7 @@ examples:
   guideline-reasoner report examples/seed-case.ttl -o report.html
   guideline-reasoner diff ontology/ ../new/ontology/ examples/seed-case.ttl
   guideline-reasoner import-letter letter.pdf -o case.ttl --labels labels.json
+  guideline-reasoner import-fhir bundle.json -o case.ttl
   guideline-reasoner evaluate ../shared/letters/dev --format markdown -o report.md
   guideline-reasoner kb --format json
   guideline-reasoner load examples/seed-case.ttl --store store/
@@ -139,6 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("letter", type=Path, metavar="FILE", help="letter as .pdf or .txt")
     imp.add_argument("-o", "--output", type=Path, help="case file to write (.ttl or .jsonld); default: Turtle on standard output")
     imp.add_argument("--labels", type=Path, help="also write the reviewer's decision and cited guideline per item (JSON)")
+
+    fhir = commands.add_parser(
+        "import-fhir", help="turn a FHIR R4 Bundle (a prior-authorization request) into a case file",
+        description="Read a FHIR R4 Bundle: the items of a prior-authorization Claim (Da Vinci PAS) or the "
+                    "ServiceRequests and MedicationRequests, with Conditions, Procedures, Observations and "
+                    "MedicationStatements, validated with the fhir.resources models, and write the case graph. "
+                    "Codes are mapped through the ontology; a code it does not map is named on standard "
+                    "error and in the case, and makes its request 'no applicable guideline'. "
+                    "decide reads a bundle (.json) directly too.")
+    fhir.add_argument("bundle", type=Path, metavar="BUNDLE.json")
+    fhir.add_argument("-o", "--output", type=Path, help="case file to write (.ttl or .jsonld); default: Turtle on standard output")
 
     ev = commands.add_parser(
         "evaluate", help="import a folder of letters, decide every item, compare with the reviewers",
@@ -377,7 +389,6 @@ def _catalog(path: Path) -> Path:
 def run_import_letter(args) -> int:
     from reasoner.letters.importer import import_letter
     from reasoner.letters.reading import LetterError
-    from reasoner.render import bind_prefixes
 
     fmt = output_format("import-letter", args.output, None, "turtle")
     if args.labels:
@@ -386,13 +397,7 @@ def run_import_letter(args) -> int:
         imported = import_letter(args.letter)
     except LetterError as exc:
         raise InputError(str(args.letter), str(exc)) from None
-    graph = bind_prefixes(imported.graph)
-    if fmt == "json-ld":
-        from reasoner.jsonld_contexts import published_context
-
-        text = graph.serialize(format="json-ld", context=published_context(), indent=2)
-    else:
-        text = graph.serialize(format="turtle")
+    text = _case_file_text(imported.graph, fmt)
     outputs = [(text, args.output)]
     if args.labels:
         labels = [{"request": imported.request_iri(n), "item": label.text, "decision": label.decision,
@@ -400,6 +405,30 @@ def run_import_letter(args) -> int:
                   for n, label in enumerate(imported.labels, start=1)]
         outputs.append((json.dumps({"case": imported.case_id, "items": labels}, indent=2) + "\n", args.labels))
     emit_files(outputs)  # both or neither: a labels file that cannot be written leaves no case file
+    return EXIT_OK
+
+
+def _case_file_text(graph, fmt: str) -> str:
+    """A written case: JSON-LD in the published context, or Turtle."""
+    from reasoner.render import bind_prefixes
+
+    graph = bind_prefixes(graph)
+    if fmt == "json-ld":
+        from reasoner.jsonld_contexts import published_context
+
+        return graph.serialize(format="json-ld", context=published_context(), indent=2)
+    return graph.serialize(format="turtle")
+
+
+def run_import_fhir(args) -> int:
+    from reasoner.engine import Reasoner
+
+    fmt = output_format("import-fhir", args.output, None, "turtle")
+    imported = Reasoner().import_fhir(args.bundle)
+    text = _case_file_text(imported.graph, fmt)
+    emit(text, args.output)
+    for note in imported.notes:  # after the case is written: a refused output leaves no notes behind
+        print(f"guideline-reasoner: note: {args.bundle}: {note}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -459,7 +488,7 @@ def run_check(args) -> int:
 
 
 COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "serve": run_serve,
-            "report": run_report, "diff": run_diff, "import-letter": run_import_letter,
+            "report": run_report, "diff": run_diff, "import-letter": run_import_letter, "import-fhir": run_import_fhir,
             "evaluate": run_evaluate, "kb": run_kb, "check": run_check}
 
 
@@ -479,7 +508,7 @@ def refuse_output_over_input(args) -> None:
 
 def _inputs(args) -> list[Path]:
     found: list[Path] = []
-    for name in ("cases", "case", "letter", "old_kb", "new_kb"):
+    for name in ("cases", "case", "letter", "bundle", "old_kb", "new_kb"):
         value = getattr(args, name, None)
         found += [p for p in (value if isinstance(value, list) else [value]) if isinstance(p, Path)]
     return found

@@ -18,6 +18,7 @@ FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
     "validate": {"text": (".txt",), "turtle": (".ttl",), "json-ld": (".jsonld",)},
     "report": {"html": (".html", ".htm"), "markdown": (".md", ".markdown")},
     "import-letter": {"turtle": (".ttl",), "json-ld": (".jsonld", ".json")},
+    "import-fhir": {"turtle": (".ttl",), "json-ld": (".jsonld", ".json")},
     "import-letter --labels": {"json": (".json",)},
     "evaluate": {"text": (".txt",), "json": (".json",), "markdown": (".md", ".markdown")},
 }
