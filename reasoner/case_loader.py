@@ -44,7 +44,7 @@ def read_case(path: Path) -> Graph:
         except NetworkRefused as exc:
             raise InputError(source, f"reading it tried to reach the network ({exc})") from None
         except Exception as exc:  # rdflib's parsers raise many types; all mean bad syntax
-            raise InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
+            raise _huge_number(exc, text, source) or InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
     if len(graph) == 0:
         raise InputError(source, "no RDF statements in the file")
     _check_iris(graph, source)
@@ -105,7 +105,7 @@ def json_case(text: str, source: str) -> dict:
     """A JSON or JSON-LD case ready for a JSON-LD parser (this one and batch's): unnamed
     nodes named, every context reference resolved locally or refused (no network)."""
     try:
-        document = json.loads(text, object_pairs_hook=_one_value_per_key)
+        document = json.loads(text, object_pairs_hook=_one_value_per_key, parse_int=_json_integer)
     except _KeyTwice as exc:
         raise InputError(source, f"key {json.dumps(exc.args[0])} given twice in one object: which one is meant?",
                          field=exc.args[0]) from None
@@ -141,6 +141,33 @@ def _one_value_per_key(pairs: list[tuple[str, object]]) -> dict:
         seen = set()
         raise _KeyTwice(next(key for key, _ in pairs if key in seen or seen.add(key)))
     return found
+
+
+# No number in a case comes near 19 digits; the SPARQL store's integers are 64-bit, and
+# Python will not even convert one of over 4300 digits (a ValueError, once a traceback).
+MAX_DIGITS = 18
+
+
+class _HugeNumber(str):
+    """A JSON integer of more than MAX_DIGITS digits, kept as its digits to be refused by field."""
+
+
+def _json_integer(digits: str):
+    return _HugeNumber(digits) if len(digits.lstrip("-")) > MAX_DIGITS else int(digits)
+
+
+def _huge_number_error(digits: str) -> str:
+    return f"a number of {len(digits.lstrip('-'))} digits; a case's numbers have at most {MAX_DIGITS}"
+
+
+def _huge_number(exc: Exception, text: str, source: str) -> InputError | None:
+    """The Turtle parser's failure on a too-long integer, named by its line."""
+    if not (isinstance(exc, ValueError) and "integer string conversion" in str(exc)):
+        return None
+    found = re.search(r"(?<![\w.])[+-]?[0-9]{4301,}", text)
+    if found is None:
+        return None
+    return InputError(source, _huge_number_error(found.group()), field=f"line {text.count(chr(10), 0, found.start()) + 1}")
 
 
 @lru_cache(maxsize=1)
@@ -181,6 +208,8 @@ def _check_fields(node, source: str, where: str, keys: frozenset[str]) -> None:
     an ontology IRI that means nothing and be ignored, changing the decision without a word
     (`"outcom"`, `"quantitty"`). A JSON true/false (or a fraction, or an object) under a
     whole-number key would be coerced into an ill-formed number. Refused, naming the field."""
+    if isinstance(node, _HugeNumber):
+        raise InputError(source, _huge_number_error(node), field=where or "top level")
     if isinstance(node, list):
         for n, item in enumerate(node):
             _check_fields(item, source, f"{where}[{n}]", keys)
