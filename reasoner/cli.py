@@ -303,11 +303,28 @@ def run_serve(args) -> int:
         print(f"guideline-reasoner: warning: {warning}", file=sys.stderr)
     app = create_app(path, timeout=args.timeout, max_result_mb=args.max_result_mb, token=token, workers=args.workers,
                      cors_origins=origins)
+    _refresh_on_hangup(app.state.runner)
     print(f"guideline-reasoner: SPARQL endpoint on http://{args.host}:{args.port}/sparql "
           f"(store {path}, read-only{', bearer token required' if token else ''}"
           f"{', CORS for ' + ' '.join(origins) if origins else ''})", file=sys.stderr)
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
     return EXIT_OK
+
+
+def _refresh_on_hangup(runner) -> None:
+    """`kill -HUP` the server after a `load`: every worker moves to a new snapshot of the store."""
+    import signal
+    import threading
+
+    def refresh():
+        try:
+            runner.refresh()
+            print("guideline-reasoner: answering from a new snapshot of the store", file=sys.stderr)
+        except InputError as exc:
+            print(f"guideline-reasoner: error: {exc} (still answering from the old snapshot)", file=sys.stderr)
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=refresh, daemon=True).start())
 
 
 def run_validate(args) -> int:

@@ -4,6 +4,7 @@ and the Oxigraph server (`oxigraph serve`, from the `oxigraph` package on PyPI).
 from __future__ import annotations
 
 import contextlib
+import select
 import shutil
 import socket
 import subprocess
@@ -47,6 +48,13 @@ def load_store(path: Path, *cases: Path) -> Path:
 
 @contextlib.contextmanager
 def reasoner_server(store: Path, *extra: str):
+    with serve_process(store, *extra) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def serve_process(store: Path, *extra: str):
+    """A real `serve` on a free loopback port: (base URL, the process)."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "reasoner", "serve", "--store", str(store), "--port", str(port),
                                 *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -54,13 +62,42 @@ def reasoner_server(store: Path, *extra: str):
     try:
         token = extra[extra.index("--token") + 1] if "--token" in extra else None
         wait_until_up(f"{base}/sparql", process, headers={"Authorization": f"Bearer {token}"} if token else None)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def chunked_post(port: int, total: int, chunk: int = 64 * 1024) -> tuple[int | None, int]:
+    """POST `total` bytes of query text in chunks, stopping as soon as the server answers or
+    drops the connection. Returns (status or None, bytes sent)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n")
+    piece = b"%x\r\n%s\r\n" % (chunk, b"ASK {} #" + b"x" * (chunk - 8))
+    sent, status = 0, None
+    try:
+        while sent < total:
+            readable, writable, _ = select.select([sock], [sock], [], 30)
+            if readable:
+                break
+            if writable:
+                sock.sendall(piece)
+                sent += chunk
+        if sent >= total:
+            sock.sendall(b"0\r\n\r\n")
+    except OSError:
+        pass
+    try:
+        head = sock.recv(4096)
+        status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else None
+    except OSError:
+        pass
+    sock.close()
+    return status, sent
 
 
 @contextlib.contextmanager
