@@ -102,7 +102,7 @@ def test_a_fast_query_is_answered_while_slow_queries_hold_every_worker(seed_stor
 
 def test_all_workers_answer_from_one_snapshot_until_told_to_refresh(tmp_path):
     store = load_store(tmp_path / "store", SEED)
-    with serve_process(store, "--timeout", "1", "--workers", "2") as (base, process):
+    with serve_process(store, "--timeout", "2", "--workers", "2") as (base, process):
         endpoint = f"{base}/sparql"
         assert count(endpoint) == 3
         # five more decisions land in the store while it is served
@@ -111,6 +111,7 @@ def test_all_workers_answer_from_one_snapshot_until_told_to_refresh(tmp_path):
                    FIXTURES / "decisions" / "hwave-provisional.ttl")
         with ThreadPoolExecutor(4) as pool:  # stop workers by the timeout, so new ones start
             assert [s for s, _, _ in pool.map(lambda _: http(endpoint, SLOW), range(4))] == [503] * 4
+        time.sleep(3)  # the new workers are up
         with ThreadPoolExecutor(4) as pool:
             assert list(pool.map(lambda _: count(endpoint), range(16))) == [3] * 16
         process.send_signal(signal.SIGHUP)
