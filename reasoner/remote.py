@@ -10,6 +10,7 @@ version changes) and the case IRI for the case with everything derived from it."
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -56,9 +57,11 @@ class RemoteReasoner(Reasoner):
     def _ensure_kb(self) -> None:
         if self._kb_ready:
             return
-        ask = f'ASK {{ <https://w3id.org/guideline-reasoner/kb> <http://www.w3.org/2002/07/owl#versionInfo> "{self.kb.version}" }}'
-        answer = self._query(ask, [KB_GRAPH.value], "application/sparql-results+json")
-        if b"true" not in answer:
+        # a SELECT, read as JSON: Virtuoso 7.2 answers ASK as a one-row result set, and a
+        # search for "true" in the text found `"ordered": true` and skipped the upload
+        select = 'SELECT ?version WHERE { <https://w3id.org/guideline-reasoner/kb> <http://www.w3.org/2002/07/owl#versionInfo> ?version }'
+        answer = json.loads(self._query(select, [KB_GRAPH.value], "application/sparql-results+json"))
+        if self.kb.version not in {row["version"]["value"] for row in answer["results"]["bindings"]}:
             self._put(KB_GRAPH.value, self.kb.closure_ntriples, replace=True)
         self._kb_ready = True
 

@@ -1,5 +1,6 @@
-"""Start real servers on loopback for the tests: our endpoint (`guideline-reasoner serve`)
-and the Oxigraph server (`oxigraph serve`, from the `oxigraph` package on PyPI)."""
+"""Start real servers on loopback for the tests: our endpoint (`guideline-reasoner serve`),
+the Oxigraph server (`oxigraph serve`, from the `oxigraph` package on PyPI) and Virtuoso 7.2
+(`virtuoso-t`, Debian's virtuoso-opensource; scripts/test installs both)."""
 
 from __future__ import annotations
 
@@ -115,3 +116,58 @@ def oxigraph_server(location: Path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# Virtuoso with every file in one folder, on free ports, nothing else of the system used.
+# ResultSetMaxRows is raised from Debian's 10,000, which would cut CONSTRUCT results short.
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {folder}/virtuoso.db
+ErrorLogFile = {folder}/virtuoso.log
+LockFile = {folder}/virtuoso.lck
+TransactionFile = {folder}/virtuoso.trx
+xa_persistent_file = {folder}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {folder}/virtuoso-temp.db
+TransactionFile = {folder}/virtuoso-temp.trx
+[Parameters]
+ServerPort = {sql_port}
+DisableUnixSocket = 1
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+DirsAllowed = ., {folder}
+[HTTPServer]
+ServerPort = {http_port}
+ServerThreads = 10
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 120
+"""
+
+
+@contextlib.contextmanager
+def virtuoso_server(folder: Path):
+    """Virtuoso on loopback with SPARQL Update allowed for its anonymous SPARQL user (the
+    Graph Store Protocol at /sparql-graph-crud needs it); yields the base URL."""
+    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        raise RuntimeError("Virtuoso is not installed (Debian virtuoso-opensource; scripts/test installs it)")
+    folder.mkdir(parents=True, exist_ok=True)
+    sql_port, http_port = free_port(), free_port()
+    ini = folder / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(folder=folder, sql_port=sql_port, http_port=http_port))
+    with open(folder / "console.log", "wb") as console:  # a file: a full pipe would stop the server
+        process = subprocess.Popen([binary, "-f", "-c", str(ini)], cwd=folder, stdout=console, stderr=console)
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        wait_until_up(f"{base}/sparql?query=ASK%7B%7D", process, seconds=120)
+        grant = subprocess.run([isql, str(sql_port), "dba", "dba", 'exec=grant SPARQL_UPDATE to "SPARQL";'],
+                               capture_output=True, text=True, timeout=60)
+        assert grant.returncode == 0, grant.stdout + grant.stderr
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
