@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from reasoner.query_worker import negotiate, serve_queries  # noqa: F401 (negotiate: for the endpoint)
+from reasoner.query_worker import WORKER_DATA_BYTES, negotiate, serve_queries  # noqa: F401 (negotiate: for the endpoint)
 from reasoner.store_snapshot import remove_snapshot, take_snapshot
 
 SHORT_QUERY_SECONDS = 0.5
@@ -197,7 +197,9 @@ class QueryRunner:
             return Answer(503, "text/plain", f"the query ran past the {self.timeout:g} s timeout and was stopped; "
                                              "narrow it or raise --timeout".encode())
         if reply == DIED:
-            return Answer(500, "text/plain", b"the query worker ended while running the query; it was replaced")
+            return Answer(503, "text/plain", f"the query needed more than the {WORKER_DATA_BYTES // 2**20} MB a query "
+                                             "worker may use (or its worker ended otherwise) and was stopped; narrow "
+                                             "it".encode())
         kind, media, payload = reply
         body, path, size = (payload[1], None, len(payload[1])) if payload[0] == "bytes" else (b"", payload[1], payload[2])
         if kind == "ok":

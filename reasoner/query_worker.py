@@ -12,6 +12,9 @@ from __future__ import annotations
 import os
 
 SPILL_BYTES = 1 * 2**20  # results up to this size go back through the pipe, larger ones by file
+# what a worker may allocate (its data segment and private mappings; idle it uses ~100 MB): a query
+# that sorts or groups a huge intermediate result ends its worker here instead of taking the machine
+WORKER_DATA_BYTES = 1 * 2**30
 
 # Media types per result kind, first is the default.
 SOLUTION_FORMATS = {
@@ -140,6 +143,9 @@ def serve_queries(path: str, connection, max_result_bytes: int) -> None:
         # queries of 85 patterns; 3.11 keeps Python calls off the C stack (measured: no crash
         # up to this limit, deeper queries get 400)
         sys.setrecursionlimit(20_000)
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_DATA, (WORKER_DATA_BYTES, WORKER_DATA_BYTES))
     import pyoxigraph as ox
 
     from reasoner.query_guard import Refusal, screen

@@ -5,6 +5,8 @@
   socket buffers hold (the sizes the system gives: /proc/sys/net/ipv4/tcp_rmem, tcp_wmem);
 - a result over --max-result-mb is refused (413) and one under it arrives whole, also when
   it is large enough to go through a spool file;
+- a query that sorts a huge intermediate result is stopped at the worker's memory limit
+  (it reached 2.2 GB in 10 s), and the server goes on;
 - a one-line ASK is answered while slow queries hold every worker (it waited 19.6 s behind
   eight of them);
 - every worker answers from one snapshot of the store, including workers started to replace
@@ -85,6 +87,17 @@ def test_results_over_the_cap_are_refused_and_large_ones_under_it_arrive_whole(s
         status, _, text = http(f"{base}/sparql", "CONSTRUCT { ?s ?p ?x } WHERE { ?s ?p ?o . ?x ?y ?z } LIMIT 300000",
                                "application/n-triples")
         assert status == 413 and "5 MB cap" in text
+        assert count(f"{base}/sparql") == 3
+
+
+def test_a_query_past_the_worker_memory_limit_is_stopped(seed_store):
+    from reasoner.query_worker import WORKER_DATA_BYTES
+
+    with reasoner_server(seed_store, "--timeout", "60") as base:
+        start = time.monotonic()
+        status, _, text = http(f"{base}/sparql", "SELECT * WHERE { ?s ?p ?o . ?x ?y ?z } ORDER BY ?z ?o LIMIT 10")
+        assert (status, f"{WORKER_DATA_BYTES // MB} MB a query worker may use" in text) == (503, True), text
+        assert time.monotonic() - start < 30  # stopped by the limit, not the timeout
         assert count(f"{base}/sparql") == 3
 
 
