@@ -170,8 +170,12 @@ def _parse(case: RawCase) -> list[ox.Triple]:
         raise ValueError(case.format[1])
     if case.format == "json":
         from reasoner.case_loader import json_case
+        from reasoner.fhir.bundle import looks_like_bundle
 
         text = case.data.decode("utf-8") if isinstance(case.data, bytes) else case.data
+        if '"resourceType"' in text and looks_like_bundle(text):  # the cheap test first: most JSON cases are not FHIR
+            raise ValueError("a FHIR Bundle, which --batch does not read: decide it on its own, or write its case "
+                             "with import-fhir first")
         # Oxigraph has no remote-context loader set, so it cannot fetch either.
         return list(ox.parse(json.dumps(json_case(text, case.id)), format=ox.RdfFormat.JSON_LD, base_iri=case.base))
     return list(ox.parse(case.data, format=RDF_FORMATS[case.format], base_iri=case.base))

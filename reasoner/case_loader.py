@@ -32,28 +32,7 @@ def read_case(path: Path) -> Graph:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(source, f"unknown file type '{path.suffix}' (use .ttl, .jsonld or .json)")
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError
-        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
-            raise InputError(source, "not a regular file (a pipe, socket or device); give a case file")
-        size = info.st_size
-        if size > MAX_BYTES:
-            raise InputError(source, f"file is {size // 2**20} MB; a case file is at most {MAX_BYTES // 2**20} MB")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(source, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(source, "is a directory, not a case file") from None
-    except OSError as exc:
-        raise InputError(source, f"cannot read ({exc.strerror})") from None
-    if not raw.strip():
-        raise InputError(source, "file is empty")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    text = read_text_file(path)
     graph = Graph()
     if fmt == "json-ld":
         _parse_json(graph, text, source)
@@ -64,11 +43,53 @@ def read_case(path: Path) -> Graph:
         except NetworkRefused as exc:
             raise InputError(source, f"reading it tried to reach the network ({exc})") from None
         except Exception as exc:  # rdflib's parsers raise many types; all mean bad syntax
-            raise InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
+            raise _huge_number(exc, text, source) or InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
     if len(graph) == 0:
         raise InputError(source, "no RDF statements in the file")
     _check_iris(graph, source)
     return graph
+
+
+def read_text_file(path: Path, what: str = "case file") -> str:
+    """The UTF-8 text of `path`, a regular file of at most MAX_BYTES; an InputError
+    naming the file otherwise (missing, a folder, a pipe or device, empty, not UTF-8)."""
+    source = str(path)
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
+            raise InputError(source, f"not a regular file (a pipe, socket or device); give a {what}")
+        size = info.st_size
+        if size > MAX_BYTES:
+            raise InputError(source, f"file is {size // 2**20} MB; a {what} is at most {MAX_BYTES // 2**20} MB")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(source, f"is a directory, not a {what}") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise InputError(source, "file is empty")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def is_fhir_bundle(path: Path) -> bool:
+    """A .json file holding a FHIR Bundle (read by reasoner/fhir/, not as a JSON case);
+    a file that cannot be read is left to read_case, which says why."""
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        text = read_text_file(path)
+    except InputError:
+        return False
+    from reasoner.fhir.bundle import looks_like_bundle
+
+    return looks_like_bundle(text)
 
 
 def _check_iris(graph: Graph, source: str) -> None:
@@ -83,11 +104,13 @@ def json_case(text: str, source: str) -> dict:
     """A JSON or JSON-LD case ready for a JSON-LD parser (this one and batch's): unnamed
     nodes named, every context reference resolved locally or refused (no network)."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_json_integer)
     except json.JSONDecodeError as exc:
         raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise InputError(source, "JSON nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits (Python's conversion limit)
+        raise InputError(source, "not valid JSON: a number has more digits than can be read") from None
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
     _refuse_non_numbers(document, source, "")
@@ -95,6 +118,33 @@ def json_case(text: str, source: str) -> dict:
     document.setdefault("@context", CONTEXT_IRI)  # plain JSON cases are in the published context
     resolve_contexts(document, source)
     return document
+
+
+# No number in a case comes near 19 digits; the SPARQL store's integers are 64-bit, and
+# Python will not even convert one of over 4300 digits (a ValueError, once a traceback).
+MAX_DIGITS = 18
+
+
+class _HugeNumber(str):
+    """A JSON integer of more than MAX_DIGITS digits, kept as its digits to be refused by field."""
+
+
+def _json_integer(digits: str):
+    return _HugeNumber(digits) if len(digits.lstrip("-")) > MAX_DIGITS else int(digits)
+
+
+def _huge_number_error(digits: str) -> str:
+    return f"a number of {len(digits.lstrip('-'))} digits; a case's numbers have at most {MAX_DIGITS}"
+
+
+def _huge_number(exc: Exception, text: str, source: str) -> InputError | None:
+    """The Turtle parser's failure on a too-long integer, named by its line."""
+    if not (isinstance(exc, ValueError) and "integer string conversion" in str(exc)):
+        return None
+    found = re.search(r"(?<![\w.])[+-]?[0-9]{4301,}", text)
+    if found is None:
+        return None
+    return InputError(source, _huge_number_error(found.group()), field=f"line {text.count(chr(10), 0, found.start()) + 1}")
 
 
 @lru_cache(maxsize=1)
@@ -107,6 +157,8 @@ def _integer_keys() -> frozenset[str]:
 def _refuse_non_numbers(node, source: str, where: str) -> None:
     """A JSON true/false (or a fraction, or an object) under a whole-number key would be
     coerced into an ill-formed number; refuse it, naming the field."""
+    if isinstance(node, _HugeNumber):
+        raise InputError(source, _huge_number_error(node), field=where or "top level")
     if isinstance(node, list):
         for n, item in enumerate(node):
             _refuse_non_numbers(item, source, f"{where}[{n}]")

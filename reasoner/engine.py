@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from reasoner import queries
-from reasoner.case_loader import check_case, read_case
+from reasoner.case_loader import check_case, is_fhir_bundle, read_case
 from reasoner.case_seal import Seal, check_sealed, seal_from
 from reasoner.knowledge import KnowledgeBase
 from reasoner.namespaces import GR
@@ -83,12 +83,26 @@ class Reasoner:
         return seal_from((q.subject.value, q.predicate.value, q.object.value) for q in self._kb_quads
                          if not isinstance(q.subject, ox.BlankNode))
 
+    @cached_property
+    def code_map(self):
+        """What codes of imported FHIR records mean (reasoner/fhir/codes.py)."""
+        from reasoner.fhir.codes import CodeMap
+
+        return CodeMap(self._kb_quads)
+
     def load(self, path: Path) -> Graph:
-        """Read and check a case file; raises InputError naming the file and field."""
-        graph = read_case(path)
+        """Read and check a case file, or a FHIR bundle (.json with "resourceType":
+        "Bundle"); raises InputError naming the file and field."""
+        graph = self.import_fhir(path).graph if is_fhir_bundle(path) else read_case(path)
         check_case(graph, str(path), self.known_terms)
         check_sealed(graph, str(path), self.seal)
         return graph
+
+    def import_fhir(self, path: Path):
+        """The case graph of a FHIR bundle file, with notes on what could not be mapped."""
+        from reasoner.fhir.importer import import_bundle
+
+        return import_bundle(path, self.code_map)
 
     def decide_file(self, path: Path) -> CaseResult:
         return self.decide(self.load(path), str(path))
