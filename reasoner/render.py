@@ -11,6 +11,7 @@ from rdflib import Graph
 
 from reasoner import queries
 from reasoner.engine import CaseResult
+from reasoner.pipeline.run import Store
 from reasoner.namespaces import PREFIXES
 
 OUTCOME_WORDS = {
@@ -21,8 +22,9 @@ OUTCOME_WORDS = {
 }
 
 
-def decision_records(result: CaseResult) -> list[dict]:
-    """The decisions of one case in the JSON output contract (see README)."""
+def decision_records(result: CaseResult | Store, source: str | None = None) -> list[dict]:
+    """The decisions in a decided store (one case's result, or a batch chunk's store) in
+    the JSON output contract (see README); `case` is `source`, or the result's own."""
     evidence = reason_evidence(result)
     reasons: dict[str, list[dict]] = defaultdict(list)
     for row in result.select(queries.query("output/reasons.rq")):
@@ -45,7 +47,7 @@ def decision_records(result: CaseResult) -> list[dict]:
     records = []
     for row in result.select(queries.query("output/decisions.rq")):
         records.append({
-            "case": result.source,
+            "case": result.source if source is None else source,
             "request": row["request"],
             "item": row["item"],
             "treatment": row["treatmentLabel"],
@@ -64,7 +66,7 @@ def decision_records(result: CaseResult) -> list[dict]:
     return records
 
 
-def reason_evidence(result: CaseResult) -> dict[tuple[str, str, str], list[dict]]:
+def reason_evidence(result: CaseResult | Store) -> dict[tuple[str, str, str], list[dict]]:
     """(request, requirement id, recommendation) -> the text spans the reason rests on, in
     the order they stand in the letter (queries/output/reason-evidence.rq)."""
     found: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
