@@ -181,7 +181,7 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
     with _phase("input"):
         cases = _read_chunk(chunk)
     records = cases.records
-    decided = pipeline.decide(partial(ChunkStore, _KB_QUADS, explain=explain), list(cases.inputs.values()), _phase)
+    decided = pipeline.decide(partial(ChunkStore, _KB_QUADS), list(cases.inputs.values()), _phase)
     with _phase("output"):
         for n in cases.inputs:
             records[n] = {"case": chunk[n].id, "decisions": []}
@@ -247,10 +247,10 @@ def _graph(n: int) -> ox.NamedNode:
 
 def _attach_quads(store: ChunkStore, records: dict[int, dict], owner: dict[str, int],
                   inputs: dict[int, pipeline.CaseInput]) -> None:
-    """Explanation triples go to the case they are about: every derived node is named
+    """The decision graph's triples go to the case they are about: every node of it is named
     after its request (<request>/check/..., <request>/decision...)."""
     lines: dict[int, list[str]] = defaultdict(list)
-    for quad in store.derived_quads():
+    for quad in store.explanation():
         if not isinstance(quad.subject, ox.NamedNode):
             continue
         iri = quad.subject.value

@@ -138,7 +138,7 @@ def bind_prefixes(graph: Graph) -> Graph:
 
 
 def as_rdf(results: list[CaseResult], fmt: str) -> str:
-    """The explanation triples (applicability, checks, decisions, provenance) of every case."""
+    """The decision graph (decisions, reasons, provenance) of every case."""
     merged = Graph()
     for result in results:
         merged += result.explanation
@@ -146,5 +146,18 @@ def as_rdf(results: list[CaseResult], fmt: str) -> str:
     if fmt == "json-ld":
         from reasoner.jsonld_contexts import published_context
 
-        return merged.serialize(format="json-ld", context=published_context(), indent=2)
+        document = json.loads(merged.serialize(format="json-ld", context=published_context()))
+        return json.dumps(_canonical(document), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return merged.serialize(format=fmt)
+
+
+def _canonical(node, key: str | None = None):
+    """The JSON-LD in one order: rdflib writes nodes and values in hash order, which
+    changes from run to run. Lists of values and nodes are sorted; a context and an
+    @list keep theirs (their order means something)."""
+    if isinstance(node, dict):
+        return {k: v if k == "@context" else _canonical(v, k) for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_canonical(item) for item in node]
+        return items if key == "@list" else sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return node

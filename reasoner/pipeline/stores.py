@@ -61,18 +61,18 @@ class CaseStore:
         return rows(self.store.query(query.text, use_default_graph_as_union=True))
 
     def explanation(self) -> Graph:
-        return graph_of(self.store.quads_for_pattern(None, None, None, _DERIVED))
+        """The decision graph: decisions, reasons, provenance (queries/output/decision-graph.rq)."""
+        return graph_of(self.store.query(decision_graph().text, use_default_graph_as_union=True))
 
 
 class ChunkStore:
-    def __init__(self, kb_quads: list[ox.Quad], cases: Sequence[CaseInput], explain: bool):
+    def __init__(self, kb_quads: list[ox.Quad], cases: Sequence[CaseInput]):
         self.store = ox.Store()
         self.store.extend(kb_quads)
         self.store.extend(ox.Quad(t.subject, t.predicate, t.object) for case in cases for t in case.triples)
-        self.targets = (DERIVED_GRAPH,) if explain else ()
 
     def derive(self, query: queries.Query) -> None:
-        self.store.update(_insert(query, self.targets) if query.path else query.as_insert(*self.targets))
+        self.store.update(_insert(query) if query.path else query.as_insert())
 
     def validate(self) -> None:
         from reasoner.shacl_report import report_quads
@@ -83,13 +83,19 @@ class ChunkStore:
     def select(self, query: queries.Query) -> list[dict]:
         return rows(self.store.query(query.text))
 
-    def derived_quads(self):
-        return self.store.quads_for_pattern(None, None, None, _DERIVED)
+    def explanation(self) -> list[ox.Triple]:
+        """The decision graph of every case of the chunk (queries/output/decision-graph.rq)."""
+        return list(self.store.query(decision_graph().text))
 
 
 @lru_cache(maxsize=None)
-def _insert(query: queries.Query, graphs: tuple[str, ...]) -> str:
-    return query.as_insert(*graphs)
+def _insert(query: queries.Query) -> str:
+    return query.as_insert()
+
+
+@lru_cache(maxsize=1)
+def decision_graph() -> queries.Query:
+    return queries.query("output/decision-graph.rq")
 
 
 class RemoteStore(CaseStore):
