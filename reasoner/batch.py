@@ -32,7 +32,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 
 from reasoner.errors import InputError
-from reasoner.namespaces import BATCH_CASE, BATCH_ERROR, ERRORS_GRAPH, GR
+from reasoner.namespaces import BATCH_CASE, BATCH_ERROR, CASE_BASE, ERRORS_GRAPH, GR
 from reasoner.pipeline import case_input
 from reasoner.pipeline import run as pipeline
 from reasoner.pipeline.case_input import FORMATS
@@ -80,7 +80,7 @@ def read_inputs(paths: list[Path]) -> Iterator[RawCase]:
             with open(path, encoding="utf-8", errors="replace") as lines:
                 for n, line in enumerate(lines, start=1):
                     if line.strip():
-                        yield RawCase(f"{path}:{n}", line, "json", f"https://w3id.org/guideline-reasoner/case/{path.stem}-{n}")
+                        yield RawCase(f"{path}:{n}", line, "json", f"{CASE_BASE}{path.stem}-{n}")
         else:
             yield _file_case(path)
 

@@ -8,6 +8,14 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 PROV = Namespace("http://www.w3.org/ns/prov#")
 OWL_VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+# The published JSON-LD context (served from ontology/context.jsonld, never fetched).
+CONTEXT_IRI = "https://w3id.org/guideline-reasoner/context.jsonld"
+# Relative ids of JSON cases resolve against this base plus the file's stem (or, in a JSON
+# lines batch input, the file's stem and line number).
+CASE_BASE = "https://w3id.org/guideline-reasoner/case/"
 
 # The knowledge base ontology, whose owl:versionInfo is the knowledge-base version.
 KB_ONTOLOGY = "https://w3id.org/guideline-reasoner/kb"

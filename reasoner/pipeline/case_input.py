@@ -23,10 +23,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from reasoner.errors import InputError
-from reasoner.namespaces import BATCH_CASE, GR, RDF_TYPE, SH
+from reasoner.namespaces import BATCH_CASE, CASE_BASE, GR, RDF_TYPE, RDFS_SUBCLASS_OF, SH, XSD
 
-# Relative ids in JSON cases resolve against this base plus the file's stem.
-CASE_BASE = "https://w3id.org/guideline-reasoner/case/"
 FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "ntriples", ".jsonld": "json", ".json": "json"}
 _OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
 _FORMAT_NAMES = {"turtle": "Turtle", "ntriples": "N-Triples", "json": "JSON-LD"}
@@ -99,7 +97,7 @@ def _rdflib(term, normalize: bool = False):
     return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype), normalize=normalize)
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING = XSD + "string"
 
 # (property, class its values must fall under, what to call it)
 TERM_RULES = (
@@ -116,7 +114,7 @@ class CaseCheck:
     def __init__(self, kb_triples):
         from reasoner.case_seal import seal_from
 
-        links = {"http://www.w3.org/2000/01/rdf-schema#subClassOf", RDF_TYPE}
+        links = {RDFS_SUBCLASS_OF, RDF_TYPE}
         kinds = {kind for _, kind, _ in TERM_RULES}
         self.known = {kind: {kind} for kind in kinds}
         named = []

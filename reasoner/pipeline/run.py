@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 import pyoxigraph as ox
 
 from reasoner import queries
-from reasoner.namespaces import GR, PROV
+from reasoner.namespaces import GR, PROV, RDF_TYPE, XSD
 
 FOLLOW_UP = "output/surgery-found-necessary.rq"
 
@@ -50,7 +50,7 @@ class CaseInput:
     def of(cls, triples, key: object = None) -> CaseInput:
         triples = tuple(triples)
         cases = frozenset(t.subject.value for t in triples
-                          if t.predicate.value == _RDF_TYPE and t.object.value == str(GR.Case))
+                          if t.predicate.value == RDF_TYPE and t.object.value == str(GR.Case))
         return cls(cases, triples, input_hash(triples), key)
 
     def with_surgery_authorized(self, approved: set[str]) -> CaseInput:
@@ -60,7 +60,6 @@ class CaseInput:
         return replace(self, triples=self.triples + added)
 
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _HAS_FINDING = ox.NamedNode(str(GR.hasFinding))
 _SURGERY_AUTHORIZED = ox.NamedNode(str(GR.SurgeryAuthorized))
 
@@ -115,7 +114,7 @@ def input_hash(triples) -> str:
     return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD = XSD
 _CONVERTERS = {**{_XSD + name: int for name in ("integer", "int", "long", "nonNegativeInteger")},
                **{_XSD + name: float for name in ("decimal", "double", "float")},
                _XSD + "boolean": lambda value: value == "true"}
