@@ -177,45 +177,45 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
 
     The cases that pass the input checks (reasoner/pipeline/case_input.py, the single-case
     ones) go into one store beside the knowledge base, where the pipeline runs once for
-    all of them (reasoner/pipeline/run.py, ChunkStore)."""
+    all of them (reasoner/pipeline/run.py, ChunkStore); cases naming a node another case
+    of the chunk names go into a store of their own (see _Group)."""
     with _phase("input"):
-        cases = _read_chunk(chunk)
-    records = cases.records
-    decided = pipeline.decide(partial(ChunkStore, _KB_QUADS), list(cases.inputs.values()), _phase)
-    with _phase("output"):
-        for n in cases.inputs:
-            records[n] = {"case": chunk[n].id, "decisions": []}
-        for store, inputs in decided:
-            keys = {case.key for case in inputs}
-            for record in decision_records(store, source=""):
-                record.pop("case")
-                n = cases.owner.get(record["request"])
-                if n in keys:
-                    records[n]["decisions"].append(record)
-            if explain:
-                _attach_quads(store, records, cases.owner, {n: cases.inputs[n] for n in keys})
-    if cases.deferred:
-        for n, record in zip(cases.deferred, decide_chunk([chunk[n] for n in cases.deferred], explain)):
-            records[n] = record
+        records, groups = _read_chunk(chunk)
+    for group in groups:
+        decided = pipeline.decide(partial(ChunkStore, _KB_QUADS), list(group.inputs.values()), _phase)
+        with _phase("output"):
+            for n in group.inputs:
+                records[n] = {"case": chunk[n].id, "decisions": []}
+            for store, inputs in decided:
+                keys = {case.key for case in inputs}
+                for record in decision_records(store, source=""):
+                    record.pop("case")
+                    n = group.owner.get(record["request"])
+                    if n in keys:
+                        records[n]["decisions"].append(record)
+                if explain:
+                    _attach_quads(store, records, group.owner, {n: group.inputs[n] for n in keys})
     return [records[n] for n in range(len(chunk))]
 
 
 @dataclass
-class _Chunk:
-    """A chunk's cases by position: those in play (read and checked), the owner of each
-    request IRI, records decided already (errors), and the cases whose request IRIs clash
-    with an earlier case's (decided apart, in a store of their own)."""
+class _Group:
+    """Cases decided in one store: by position, those read and checked, the owner of each
+    request IRI, and every node (request, episode, patient, case ...) they name. No two
+    cases of a group name one node, or in a shared store they would see, or state facts
+    about, each other's nodes (case A naming case B's episode would count B's visits, or
+    give them an outcome); so each case is decided exactly as the single path decides it."""
 
     inputs: dict[int, pipeline.CaseInput] = field(default_factory=dict)
     owner: dict[str, int] = field(default_factory=dict)
-    records: dict[int, dict] = field(default_factory=dict)
-    deferred: list[int] = field(default_factory=list)
+    nodes: set[str] = field(default_factory=set)
 
 
-def _read_chunk(chunk: list[RawCase]) -> _Chunk:
+def _read_chunk(chunk: list[RawCase]) -> tuple[dict[int, dict], list[_Group]]:
     """Every case read and checked as the single-case path reads and checks it, the checks
-    over all the chunk's case graphs at once; errors in the single path's words."""
-    cases = _Chunk()
+    over all the chunk's case graphs at once: error records in the single path's words, and
+    the cases that passed, in groups of cases with no node in common (one group, usually)."""
+    records: dict[int, dict] = {}
     parsed: dict[int, list] = {}
     for n, case in enumerate(chunk):
         try:
@@ -223,22 +223,25 @@ def _read_chunk(chunk: list[RawCase]) -> _Chunk:
                 raise InputError(case.id, case.format[1])
             parsed[n] = case_input.parse(case.data, case.format, case.id, case.base)
         except InputError as exc:  # the case id is the record's own field
-            cases.records[n] = {"case": case.id, "error": exc.detail}
+            records[n] = {"case": case.id, "error": exc.detail}
     store = ox.Store()
     store.extend([ox.Quad(t.subject, t.predicate, t.object, _graph(n)) for n, triples in parsed.items() for t in triples])
     problems = _check().problems(store, {_graph(n).value: triples for n, triples in parsed.items()})
+    groups: list[_Group] = []
     for n, triples in parsed.items():
         problem = problems.get(_graph(n).value)
         if problem:
-            cases.records[n] = {"case": chunk[n].id, "error": InputError(chunk[n].id, problem[1], problem[0]).detail}
+            records[n] = {"case": chunk[n].id, "error": InputError(chunk[n].id, problem[1], problem[0]).detail}
             continue
-        requests = [t.object.value for t in triples if t.predicate.value == HAS_REQUEST]
-        if any(request in cases.owner for request in requests):
-            cases.deferred.append(n)
-        else:
-            cases.owner.update((request, n) for request in requests)
-            cases.inputs[n] = pipeline.CaseInput.of(triples, key=n)
-    return cases
+        nodes = _check().nodes(triples)
+        group = next((g for g in groups if g.nodes.isdisjoint(nodes)), None)
+        if group is None:
+            group = _Group()
+            groups.append(group)
+        group.nodes |= nodes
+        group.owner.update((t.object.value, n) for t in triples if t.predicate.value == HAS_REQUEST)
+        group.inputs[n] = pipeline.CaseInput.of(triples, key=n)
+    return records, groups
 
 
 def _graph(n: int) -> ox.NamedNode:

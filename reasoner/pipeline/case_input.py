@@ -125,6 +125,14 @@ class CaseCheck:
             if t.predicate.value in links and t.object.value in kinds:
                 self.known[t.object.value].add(t.subject.value)
         self.seal = seal_from(named)
+        self.kb_terms = frozenset(s for s, _, _ in named)
+
+    def nodes(self, triples: list[ox.Triple]) -> set[str]:
+        """The IRIs a case's facts are about or lead to, knowledge-base terms aside: two cases
+        sharing one would see each other's facts in a shared store."""
+        found = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
+        found.update(t.object.value for t in triples if isinstance(t.object, ox.NamedNode))
+        return found - self.kb_terms
 
     @cached_property
     def _breach_query(self) -> str:
