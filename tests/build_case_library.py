@@ -43,7 +43,7 @@ BASE = "https://w3id.org/guideline-reasoner/case-library/"
 FAIL_ORDER = ("within-visit-limit", "within-per-request-limit", "within-statutory-visit-cap", "within-duration-limit", "duration-stated",
               "compound-ingredients-recommended", "conservative-care-failed", "first-line-treatment-failed",
               "adjunct-to-active-treatment", "in-cognitive-behavioural-program", "not-maintenance-care",
-              "functional-improvement-documented",
+              "functional-improvement-documented", "equipment-named",
               "body-part-not-excluded", "treatment-recommended", "body-part-specified")
 FINDING_REQUIREMENTS = "finding"
 DEFAULT_REGIONS = ("LowBack", "Knee", "Shoulder", "Wrist", "Elbow", "Hip", "CervicalSpine", "AnkleAndFoot", "Head")
@@ -67,6 +67,7 @@ class Rec:
     max_use: int | None
     max_per_request: int | None
     min_cc: int | None
+    cc_waived_by: list[str]             # finding classes that lift the conservative-care requirement
     first_line: list[str]
     excluded: list[str]
     requires: list[str]                 # requirement ids
@@ -86,6 +87,7 @@ class CaseSpec:
     duration_weeks: int | None = None
     purpose: str | None = None
     ingredients: list[str] = field(default_factory=list)
+    treatment: str | None = None  # the request's treatment, when not the recommendation's own
 
 
 class Library:
@@ -134,6 +136,7 @@ class Library:
                 trial=self.value(r, GR.trialVisits), max=self.value(r, GR.maxVisits), max_use=self.value(r, GR.maxUseWeeks),
                 max_per_request=self.value(r, GR.maxPerRequest),
                 min_cc=self.value(r, GR.minConservativeCareWeeks),
+                cc_waived_by=sorted(local(x) for x in self.g.objects(r, GR.conservativeCareWaivedBy)),
                 first_line=sorted(local(x) for x in self.g.objects(r, GR.firstLineTreatment)),
                 excluded=sorted(local(x) for x in self.g.objects(r, GR.excludedIngredient)),
                 requires=sorted(requires), findings=findings, rank=self.rank(r),
@@ -195,6 +198,8 @@ class Library:
         spec = CaseSpec(body_part=self.default_region(rec), diagnoses=list(rec.conditions[:1]),
                         findings=set(self.all_findings()) - {"EmployerAuthorizedAdditionalVisits"},
                         conservative_weeks=52, purpose=rec.purpose)
+        # no finding that lifts the conservative-care requirement: the case shows the care itself
+        spec.findings -= {f for f in spec.findings if self.broader_or_same(f) & set(rec.cc_waived_by)}
         for first in rec.first_line:
             spec.episodes.append({"treatment": first, "response": "Ineffective"})
         spec.episodes.append({"treatment": "HomeExerciseProgram", "ongoing": True})
@@ -233,6 +238,8 @@ class Library:
         elif requirement == "functional-improvement-documented":
             spec.episodes.append({"treatment": rec.treatment, "visits": max(rec.trial or 0, 1), "outcome": "TemporaryReliefOnly"})
             spec.quantity = 1
+        elif requirement == "equipment-named":
+            spec.treatment = "UnnamedEquipment"  # "DME", with no device named
         elif requirement == "body-part-specified":
             spec.body_part = None
             if rec.regions and not spec.diagnoses:
@@ -341,7 +348,7 @@ def build(kb: KnowledgeBase | None = None) -> dict[str, str]:
                     "status": "not-met"}))
         for variant, spec, expected in variants:
             name = f"{rec.id}-{variant}"
-            files[f"{name}.ttl"] = turtle(rec, variant, spec, rec.treatment)
+            files[f"{name}.ttl"] = turtle(rec, variant, spec, spec.treatment or rec.treatment)
             files[f"{name}.expected.json"] = json.dumps({"recommendation": rec.id, "variant": variant, **expected},
                                                         indent=1, sort_keys=True) + "\n"
     return files

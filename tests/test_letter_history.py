@@ -25,6 +25,11 @@ def history(text: str) -> list[tuple[str, int | None]]:
     ("Records include 7 physical therapy reports.", [("PhysicalTherapy", 7)]),
     ("Treatment to date has included 12 sessions of physical therapy and medication.", [("PhysicalTherapy", 12)]),
     ("The patient received 6 acupuncture treatments.", [("Acupuncture", 6)]),
+    # an abbreviation with its spelling-out in parentheses
+    ("Treatment to date has included medication and 6 PT (physical therapy) sessions.", [("PhysicalTherapy", 6)]),
+    ("She has had 10 PT (physical therapy) visits.", [("PhysicalTherapy", 10)]),
+    ("He completed chiropractic (manipulative therapy) x 6.", [("ChiropracticManipulation", 6)]),
+    ("Records include 4 PT (physical therapy) progress notes.", [("PhysicalTherapy", 4)]),
 ])
 def test_counts_of_care_given(text, expected):
     assert history(text) == expected
@@ -121,3 +126,20 @@ def test_perioperative_items_are_associated_surgical_services_however_named(tmp_
     purpose = {str(g.value(r, GR.itemNumber)): g.value(r, GR.carePurpose) for r in g.subjects(GR.itemNumber, None)}
     assert purpose == {"1": GR.AssociatedSurgicalService, "2": GR.AssociatedSurgicalService,
                        "3": GR.AssociatedSurgicalService, "4": GR.AssociatedSurgicalService, "5": None}
+
+
+@pytest.mark.parametrize("text, outcome", [
+    # "worker" is not work: an improvement of an injured worker is not a functional gain
+    ("The injured worker has had 7 physical therapy sessions. The injured worker reported improvement.", None),
+    ("The injured worker has had 7 physical therapy sessions and reported minimal improvement despite them.",
+     "OutcomeNotDocumented"),
+    ("She has had 6 sessions of physical therapy with slight improvement in pain.", "OutcomeNotDocumented"),
+    ("He had 8 acupuncture treatments with no significant improvement in function.", "OutcomeNotDocumented"),
+    ("He completed 8 physical therapy visits and reported a 30% improvement in function.", "ObjectiveFunctionalImprovement"),
+    ("He had 6 physical therapy visits. He reported improvement and returned to work.", "ObjectiveFunctionalImprovement"),
+    ("She has had 6 acupuncture treatments, with improved ability to perform activities of daily living.",
+     "ObjectiveFunctionalImprovement"),
+])
+def test_an_improvement_is_functional_only_when_the_summary_measures_function(text, outcome):
+    episodes = read_summary(text, "10/01/2016").episodes
+    assert [e.outcome for e in episodes if e.visits] == [outcome]

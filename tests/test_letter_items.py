@@ -110,3 +110,20 @@ def test_stimulation_sessions_are_a_clinic_modality_and_a_unit_is_tens(line, tre
 ])
 def test_an_abduction_pillow_sling_is_told_from_a_standard_sling(line, treatment):
     assert parse_item(line).treatment == treatment
+
+
+@pytest.mark.parametrize("line, treatment", [
+    ("DME", "UnnamedEquipment"),
+    ("Durable medical equipment (DME) for the lumbar spine", "UnnamedEquipment"),
+    ("Associated surgical service: DME", "UnnamedEquipment"),
+    ("Purchase of durable medical equipment", "UnnamedEquipment"),
+    ("DME rental for the right knee", "UnnamedEquipment"),
+    ("DME: shower chair", "DurableMedicalEquipment"),  # a device is named, one the KB does not know
+    ("Hip pad", "DurableMedicalEquipment"),
+    ("Bedside commode", "Commode"),
+    ("3-in-1 commode purchase", "Commode"),
+    ("Gloves, one box", "DisposableMedicalSupply"),
+    ("Disposable wipes", "DisposableMedicalSupply"),
+])
+def test_equipment_is_named_unnamed_or_a_disposable_supply(line, treatment):
+    assert parse_item(line).treatment == treatment

@@ -286,3 +286,17 @@ def test_real_encrypted_pdfs_give_the_case_graph_of_their_text():
         from_pdf, from_text = import_letter(pdf), import_letter(DEV / f"{pdf.stem}.txt")
         assert len(from_pdf.items) == len(from_text.items) >= 1, pdf.name
         assert_isomorphic(facts(from_pdf.graph), facts(from_text.graph), pdf.name)
+
+
+@pytest.mark.parametrize("sentence", [
+    "She is bed-bound since the surgery.",
+    "The patient has been bedridden for two weeks.",
+    "He is confined to his room and unable to walk to the bathroom.",
+    "She remains confined to bed.",
+])
+def test_confinement_to_bed_or_room_is_read_in_several_phrasings(sentence):
+    assert "ConfinedToBedOrRoom" in read_summary(sentence, None).findings
+
+
+def test_walking_to_the_bathroom_is_not_confinement():
+    assert "ConfinedToBedOrRoom" not in read_summary("She walks to the bathroom without help.", None).findings

@@ -110,7 +110,7 @@ CATEGORIES = (
     ("medication", ("Medication",)),
     ("injection", ("Injection",)),
     ("surgery", ("Surgery", "SurgicalAssistant", "PreoperativeTesting", "ContinuousFlowCryotherapy", "PostoperativeSling")),
-    ("equipment", ("DurableMedicalEquipment", "ElectricalStimulation", "GymMembership")),
+    ("equipment", ("DurableMedicalEquipment", "DisposableMedicalSupply", "ElectricalStimulation", "GymMembership")),
     ("home-and-facility", ("HomeHealthServices", "SkilledNursingFacility", "Transportation")),
     ("evaluation", ("OfficeVisit", "PsychologicalEvaluation", "PsychologicalTreatment", "FunctionalCapacityEvaluation",
                     "DiagnosticTest")),

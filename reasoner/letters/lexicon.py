@@ -92,7 +92,13 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
      r"(?:spine|spinal|neuro|ortho\w*(?: spine)?)\s*surg\w*[^,;]{0,25}(?:consult\w*|evaluation|eval\b|referral)|"
      r"surgical (?:consult\w*|evaluation|referral)", "SurgicalConsultation"),
     (r"consult\w*|referral|evaluation|\bTOC\b|follow[- ]up visit|office visit", "OfficeVisit"),
-    (r"gloves|wipes|pad\b|wraps?\b|commode|durable medical", "DurableMedicalEquipment"),
+    (r"commode", "Commode"),
+    (r"gloves|wipes", "DisposableMedicalSupply"),
+    # "DME", "Durable medical equipment (DME) for the lumbar spine": equipment, no device named
+    (r"^\W*(?:(?:retrospective|associated surgical service|post-?op\w*|pre-?op\w*)\W+)*"
+     r"(?:(?:purchase|rental)\s+(?:of\s+)?)?(?:unspecified\s+)?(?:durable medical equipment|DME)(?:\s*\(DME\))?"
+     r"(?:\s+(?:purchase|rental))?(?:\s+for\s+(?:the\s+)?(?:[\w-]+\s*){1,4})?\W*$", "UnnamedEquipment"),
+    (r"pad\b|wraps?\b|durable medical|\bDME\b", "DurableMedicalEquipment"),
 )
 
 # Drugs: (pattern, class). Checked when no non-drug treatment matched first.
@@ -229,7 +235,10 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "ImpairedAmbulation": ("antalgic gait", "non-weight bearing", "non weight bearing", "nonweightbearing",
                            "unable to bear weight", "difficulty walking", "unsteady gait", "gait instability",
                            "ambulates with a cane", "uses a cane", "ambulates with crutches", "uses crutches", "limping"),
-    "Homebound": ("homebound", "bedbound", "bed-bound"),
+    "Homebound": ("homebound",),
+    "ConfinedToBedOrRoom": ("bedbound", "bed-bound", "bedridden", "bed-ridden", "confined to bed", "confined to his bed",
+                            "confined to her bed", "confined to the bed", "confined to his room", "confined to her room",
+                            "unable to walk to the bathroom", "unable to get out of bed"),
     "ReturnToWorkInQuestion": ("maximum medical improvement", "MMI", "permanent and stationary",
                                "failed return to work", "unsuccessful return to work",
                                "unsuccessful attempts to return to work", "failed attempts to return to work",

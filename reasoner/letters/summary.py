@@ -70,14 +70,15 @@ DIAGNOSIS_BREAK = r"(?<=[.;])\s+"
 SENTENCE_BREAK = r"(?<=[.;])\s+(?=[A-Z])"
 HAD = r"(?:has had|had|have had|completed|attended|received|underwent|undergone|participated in|status post|s/p)"
 TREAT = "|".join(f"(?:{pattern})" for pattern, _ in lexicon.HISTORY_TREATMENTS)
+GLOSS = r"(?:\s*\([^()]{1,40}\))?"  # an abbreviation spelled out: "6 PT (physical therapy) sessions"
 COUNT_PATTERNS = (
     rf"{NUM}\s+(?:\w+\s+){{0,2}}?(?:sessions?|visits?|treatments?)\s+of\s+({TREAT})",
-    rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?\s+(?:sessions?|visits?|treatments?)",
-    rf"({TREAT})(?:\s+therapy)?\s+(?:x|times)\s*{NUM}",
+    rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:sessions?|visits?|treatments?)",
+    rf"({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:x|times)\s*{NUM}",
     # "a course of physical therapy (8 sessions in November)", "(at least 4 visits)"
     rf"({TREAT})(?:\s+(?:therapy|care|treatments?|sessions))?\s*\((?:at least\s+|approximately\s+|about\s+|over\s+)?{NUM}\s+(?:sessions?|visits?|treatments?)",
     # "7 physical therapy reports", "8 physical therapy notes"
-    rf"{NUM}\s+({TREAT})(?:\s+therapy)?\s+(?:reports?|notes?|progress notes?)",
+    rf"{NUM}\s+({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:reports?|notes?|progress notes?)",
 )
 
 
@@ -327,6 +328,14 @@ def _history_treatment(word: str) -> str | None:
     return None
 
 
+# What makes a stated improvement functional: function, daily activities, work (not the
+# "injured worker" every summary names), range of motion, a percentage
+FUNCTION_MEASURE = re.compile(r"\bfunction\w*|\bADLs?\b|\bactivit\w*|\bwork\b(?!er)|\bworking\b|range of motion|\d+\s*%", re.I)
+# An improvement too small to be the clinically significant one the MTUS asks for
+SLIGHT_GAIN = re.compile(r"\b(?:minimal|slight|little|marginal|minor|mild|no significant|not significant)(?:ly)?\s+"
+                         r"(?:\w+\s+)?(?:improvement|improved|benefit|relief|gains?)\b|\"minimal improvement\"", re.I)
+
+
 def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
     """Attach the documented functional outcome to the counted episodes (those with
     visits): to the ones a sentence names, or to all when it names none."""
@@ -341,9 +350,9 @@ def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
         sentence = ent.sent.text
         if re.search(r"temporary|transient|short[- ]term|brief", sentence, re.I) and "relief" in sentence.lower():
             outcome = "TemporaryReliefOnly"
-        elif ent._.is_negated:
+        elif ent._.is_negated or SLIGHT_GAIN.search(sentence):
             outcome = "OutcomeNotDocumented"
-        elif re.search(r"function|ADL|activit|work|range of motion|\d+\s*%", sentence, re.I) and not ent._.is_hypothetical:
+        elif FUNCTION_MEASURE.search(sentence) and not ent._.is_hypothetical:
             outcome = "ObjectiveFunctionalImprovement"
         else:
             continue
