@@ -108,9 +108,11 @@ def stamp_query(cases: Sequence[CaseInput]) -> queries.Query:
 
 def input_hash(triples) -> str:
     """SHA-256 of the case's triples in a canonical text form (sorted N-Triples, blank nodes
-    written alike), so the same input gives the same hash whatever path read it."""
-    lines = sorted(" ".join("_:b" if isinstance(term, ox.BlankNode) else str(term)
-                            for term in (t.subject, t.predicate, t.object)) for t in triples)
+    written alike, each triple once: a graph is a set, and a triple stated twice is one), so
+    the same input gives the same hash whatever path read it."""
+    distinct = {(t.subject, t.predicate, t.object) for t in triples}  # two blank nodes stay two lines
+    lines = sorted(" ".join("_:b" if isinstance(term, ox.BlankNode) else str(term) for term in triple)
+                   for triple in distinct)
     return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
