@@ -159,6 +159,20 @@ def _check() -> case_input.CaseCheck:
     return case_input.CaseCheck(_KB_QUADS)
 
 
+def _parse(case: RawCase) -> list[ox.Triple]:
+    """A case's triples as the single path reads them; InputError naming the case."""
+    if isinstance(case.format, tuple):
+        raise InputError(case.id, case.format[1])
+    if case.format == "json":
+        from reasoner.fhir.bundle import looks_like_bundle
+
+        text = case.data.decode("utf-8", "replace") if isinstance(case.data, bytes) else case.data
+        if '"resourceType"' in text and looks_like_bundle(text):  # the cheap test first: most JSON cases are not FHIR
+            raise InputError(case.id, "a FHIR Bundle, which --batch does not read: decide it on its own, or write "
+                                      "its case with import-fhir first")
+    return case_input.parse(case.data, case.format, case.id, case.base)
+
+
 PHASE_SECONDS: Counter = Counter()  # CPU seconds per phase in this process, for benchmarks/run.py
 
 
@@ -219,9 +233,7 @@ def _read_chunk(chunk: list[RawCase]) -> tuple[dict[int, dict], list[_Group]]:
     parsed: dict[int, list] = {}
     for n, case in enumerate(chunk):
         try:
-            if isinstance(case.format, tuple):
-                raise InputError(case.id, case.format[1])
-            parsed[n] = case_input.parse(case.data, case.format, case.id, case.base)
+            parsed[n] = _parse(case)
         except InputError as exc:  # the case id is the record's own field
             records[n] = {"case": case.id, "error": exc.detail}
     store = ox.Store()

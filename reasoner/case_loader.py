@@ -22,40 +22,63 @@ FORMATS = (".ttl", ".turtle", ".nt", ".jsonld", ".json")
 MAX_BYTES = 50 * 1024 * 1024
 
 
-def read_case_file(path: Path) -> bytes:
-    """The bytes of a case file; InputError for anything that is not a readable case file.
+def read_case_file(path: Path) -> str:
+    """The text of a case file; InputError for anything that is not a readable case file.
     Parsing and checking are reasoner/pipeline/case_input.py's, the same for every path."""
-    source = str(path)
     if path.suffix.lower() not in FORMATS:
-        raise InputError(source, f"unknown file type '{path.suffix}' (use .ttl, .jsonld or .json)")
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError
-        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
-            raise InputError(source, "not a regular file (a pipe, socket or device); give a case file")
-        size = info.st_size
-        if size > MAX_BYTES:
-            raise InputError(source, f"file is {size // 2**20} MB; a case file is at most {MAX_BYTES // 2**20} MB")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(source, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(source, "is a directory, not a case file") from None
-    except OSError as exc:
-        raise InputError(source, f"cannot read ({exc.strerror})") from None
-    if not raw.strip():
-        raise InputError(source, "file is empty")
-    return raw
+        raise InputError(str(path), f"unknown file type '{path.suffix}' (use .ttl, .jsonld or .json)")
+    return read_text_file(path)
 
 
 def read_case(path: Path) -> Graph:
     """Parse `path` into a graph; raise InputError on anything unreadable."""
     from reasoner.pipeline import case_input
 
-    raw = read_case_file(path)
-    fmt = case_input.FORMATS[path.suffix.lower()]
-    return case_input.to_graph(case_input.parse(raw, fmt, str(path), case_input.base_iri(path, fmt)))
+    fmt = case_input.FORMATS[path.suffix.lower()] if path.suffix.lower() in FORMATS else None
+    text = read_case_file(path)
+    return case_input.to_graph(case_input.parse(text, fmt, str(path), case_input.base_iri(path, fmt)))
+
+
+def read_text_file(path: Path, what: str = "case file") -> str:
+    """The UTF-8 text of `path`, a regular file of at most MAX_BYTES; an InputError
+    naming the file otherwise (missing, a folder, a pipe or device, empty, not UTF-8)."""
+    source = str(path)
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
+            raise InputError(source, f"not a regular file (a pipe, socket or device); give a {what}")
+        size = info.st_size
+        if size > MAX_BYTES:
+            raise InputError(source, f"file is {size // 2**20} MB; a {what} is at most {MAX_BYTES // 2**20} MB")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(source, f"is a directory, not a {what}") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise InputError(source, "file is empty")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def is_fhir_bundle(path: Path) -> bool:
+    """A .json file holding a FHIR Bundle (read by reasoner/fhir/, not as a JSON case);
+    a file that cannot be read is left to read_case, which says why."""
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        text = read_text_file(path)
+    except InputError:
+        return False
+    from reasoner.fhir.bundle import looks_like_bundle
+
+    return looks_like_bundle(text)
 
 
 def json_case(text: str, source: str) -> dict:
@@ -67,6 +90,8 @@ def json_case(text: str, source: str) -> dict:
         raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise InputError(source, "JSON nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits (Python's conversion limit)
+        raise InputError(source, "not valid JSON: a number has more digits than can be read") from None
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
     _refuse_non_numbers(document, source, "")

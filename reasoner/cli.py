@@ -23,7 +23,7 @@ DESCRIPTION = """\
 Decide whether requested treatments are supported by the treatment guidelines
 (California MTUS, ODG where the MTUS is silent), and say why: each requirement met or
 not, the observed and limit values, and the guideline, edition and page cited.
-Cases are Turtle, JSON-LD or plain JSON files (see examples/)."""
+Cases are Turtle, JSON-LD or plain JSON files (see examples/), or FHIR R4 bundles."""
 
 EPILOG = """\
 examples:
@@ -33,6 +33,7 @@ examples:
   guideline-reasoner report examples/seed-case.ttl -o report.html
   guideline-reasoner diff ontology/ ../new/ontology/ examples/seed-case.ttl
   guideline-reasoner import-letter letter.pdf -o case.ttl --labels labels.json
+  guideline-reasoner import-fhir bundle.json -o case.ttl
   guideline-reasoner evaluate ../shared/letters/dev --format markdown -o report.md
   guideline-reasoner kb --format json
   guideline-reasoner load examples/seed-case.ttl --store store/
@@ -133,6 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("letter", type=Path, metavar="FILE", help="letter as .pdf or .txt")
     imp.add_argument("-o", "--output", type=Path, help="case file to write (.ttl or .jsonld); default: Turtle on standard output")
     imp.add_argument("--labels", type=Path, help="also write the reviewer's decision and cited guideline per item (JSON)")
+
+    fhir = commands.add_parser(
+        "import-fhir", help="turn a FHIR R4 Bundle (a prior-authorization request) into a case file",
+        description="Read a FHIR R4 Bundle: the items of a prior-authorization Claim (Da Vinci PAS) or the "
+                    "ServiceRequests and MedicationRequests, with Conditions, Procedures, Observations and "
+                    "MedicationStatements, validated with the fhir.resources models, and write the case graph. "
+                    "Codes are mapped through the ontology; a code it does not map is named on standard "
+                    "error and in the case, and makes its request 'no applicable guideline'. "
+                    "decide reads a bundle (.json) directly too.")
+    fhir.add_argument("bundle", type=Path, metavar="BUNDLE.json")
+    fhir.add_argument("-o", "--output", type=Path, help="case file to write (.ttl or .jsonld); default: Turtle on standard output")
 
     ev = commands.add_parser(
         "evaluate", help="import a folder of letters, decide every item, compare with the reviewers",
@@ -353,20 +365,12 @@ def _catalog(path: Path) -> Path:
 def run_import_letter(args) -> int:
     from reasoner.letters.importer import import_letter
     from reasoner.letters.reading import LetterError
-    from reasoner.render import bind_prefixes
 
     try:
         imported = import_letter(args.letter)
     except LetterError as exc:
         raise InputError(str(args.letter), str(exc)) from None
-    fmt = "json-ld" if args.output and args.output.suffix.lower() in (".jsonld", ".json") else "turtle"
-    graph = bind_prefixes(imported.graph)
-    if fmt == "json-ld":
-        from reasoner.jsonld_contexts import published_context
-
-        text = graph.serialize(format="json-ld", context=published_context(), indent=2)
-    else:
-        text = graph.serialize(format="turtle")
+    text = _case_file_text(imported.graph, args.output)
     if args.labels:
         _output_file(args.labels)  # refused before the case file is written, so nothing is left half done
     emit(text, args.output)
@@ -375,6 +379,29 @@ def run_import_letter(args) -> int:
                    "maximus_guideline": label.maximus_guideline}
                   for n, label in enumerate(imported.labels, start=1)]
         emit(json.dumps({"case": imported.case_id, "items": labels}, indent=2) + "\n", args.labels)
+    return EXIT_OK
+
+
+def _case_file_text(graph, output: Path | None) -> str:
+    """A written case: JSON-LD in the published context for -o *.jsonld or *.json, else Turtle."""
+    from reasoner.render import bind_prefixes
+
+    graph = bind_prefixes(graph)
+    if output and output.suffix.lower() in (".jsonld", ".json"):
+        from reasoner.jsonld_contexts import published_context
+
+        return graph.serialize(format="json-ld", context=published_context(), indent=2)
+    return graph.serialize(format="turtle")
+
+
+def run_import_fhir(args) -> int:
+    from reasoner.engine import Reasoner
+
+    imported = Reasoner().import_fhir(args.bundle)
+    text = _case_file_text(imported.graph, args.output)
+    emit(text, args.output)
+    for note in imported.notes:  # after the case is written: a refused output leaves no notes behind
+        print(f"guideline-reasoner: note: {args.bundle}: {note}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -433,7 +460,7 @@ def run_check(args) -> int:
 
 
 COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "serve": run_serve,
-            "report": run_report, "diff": run_diff, "import-letter": run_import_letter,
+            "report": run_report, "diff": run_diff, "import-letter": run_import_letter, "import-fhir": run_import_fhir,
             "evaluate": run_evaluate, "kb": run_kb, "check": run_check}
 
 
@@ -450,7 +477,7 @@ def refuse_output_over_input(args) -> None:
 
 def _inputs(args) -> list[Path]:
     found: list[Path] = []
-    for name in ("cases", "case", "letter", "old_kb", "new_kb"):
+    for name in ("cases", "case", "letter", "bundle", "old_kb", "new_kb"):
         value = getattr(args, name, None)
         found += [p for p in (value if isinstance(value, list) else [value]) if isinstance(p, Path)]
     return found

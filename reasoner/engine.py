@@ -59,14 +59,32 @@ class Reasoner:
         """The input rules every path applies, read from the knowledge base."""
         return case_input.CaseCheck(self._kb_triples)
 
-    def load(self, path: Path) -> Graph:
-        """Read and check a case file; raises InputError naming the file and field."""
-        from reasoner.case_loader import read_case_file
+    @cached_property
+    def code_map(self):
+        """What codes of imported FHIR records mean (reasoner/fhir/codes.py)."""
+        from reasoner.fhir.codes import CodeMap
 
-        fmt = case_input.FORMATS.get(path.suffix.lower())
-        triples = case_input.parse(read_case_file(path), fmt, str(path), case_input.base_iri(path, fmt))
+        return CodeMap(self._kb_quads)
+
+    def load(self, path: Path) -> Graph:
+        """Read and check a case file, or a FHIR bundle (.json with "resourceType":
+        "Bundle"); raises InputError naming the file and field."""
+        from reasoner.case_loader import is_fhir_bundle, read_case_file
+
+        if is_fhir_bundle(path):
+            triples = list(ox.parse(self.import_fhir(path).graph.serialize(format="nt", encoding="utf-8"),
+                                    format=ox.RdfFormat.N_TRIPLES))
+        else:
+            fmt = case_input.FORMATS.get(path.suffix.lower())
+            triples = case_input.parse(read_case_file(path), fmt, str(path), case_input.base_iri(path, fmt))
         self.check.one(triples, str(path))
         return case_input.to_graph(triples)
+
+    def import_fhir(self, path: Path):
+        """The case graph of a FHIR bundle file, with notes on what could not be mapped."""
+        from reasoner.fhir.importer import import_bundle
+
+        return import_bundle(path, self.code_map)
 
     def decide_file(self, path: Path) -> CaseResult:
         return self.decide(self.load(path), str(path))

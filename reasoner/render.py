@@ -44,6 +44,9 @@ def decision_records(result: CaseResult | Store, source: str | None = None) -> l
         if found:
             reason["evidence"] = found
         reasons[row["request"]].append(reason)
+    unmapped: dict[str, list[str]] = defaultdict(list)
+    for row in result.select(queries.query("output/unmapped-codes.rq")):
+        unmapped[row["request"]].append(row["code"])
     records = []
     for row in result.select(queries.query("output/decisions.rq")):
         records.append({
@@ -63,6 +66,9 @@ def decision_records(result: CaseResult | Store, source: str | None = None) -> l
             "editions": sorted(row["editions"].split(" | ")) if row["editions"] else [],
             "reasons": reasons.get(row["request"], []),
         })
+        # only cases imported from FHIR have codes left unmapped; other records keep their keys as they were
+        if unmapped.get(row["request"]):
+            records[-1]["unmapped_codes"] = sorted(unmapped[row["request"]])
     return records
 
 
@@ -104,6 +110,8 @@ def as_text(results: list[CaseResult]) -> str:
             lines.append(f"     {OUTCOME_WORDS[record['outcome']]}{imr}{tier}{provisional}")
             for problem in record["problems"]:
                 lines.append(f"     PROBLEM {problem}")
+            for code in record.get("unmapped_codes", []):
+                lines.append(f"     NOT MAPPED {code}")
             for reason in record["reasons"]:
                 lines.append("     " + _reason_line(reason))
                 lines.extend(f'         evidence: "{_shortened(span["quote"])}"' for span in reason.get("evidence", []))

@@ -34,9 +34,11 @@ def rationale(record: dict) -> str:
     if record["outcome"] == "cannot-decide":
         return (f"The request for {title} is not decided: " + "; ".join(record["problems"])
                 + ". Correct the records and submit it again.")
+    unmapped = ("Codes of the records that the knowledge base does not map, so not read: "
+                + "; ".join(record["unmapped_codes"]) + ".") if record.get("unmapped_codes") else ""
     if record["outcome"] == "no-applicable-guideline":
-        return (f"No recommendation in the knowledge base covers the request for {title}; "
-                "a reviewer must decide it on other evidence.")
+        return " ".join(part for part in (f"No recommendation in the knowledge base covers the request for {title}; "
+                                          "a reviewer must decide it on other evidence.", unmapped) if part)
     parts = []
     cited = sorted({r["citation"] for r in record["reasons"] if r["citation"]})
     for rec in record["recommendations"]:
@@ -58,6 +60,8 @@ def rationale(record: dict) -> str:
         parts.append(f"A request for {record['approvable_quantity']} would fall within the guideline's limit.")
     if record["provisional"]:
         parts.append("This decision rests on a fact the knowledge base has not yet verified (grade C).")
+    if unmapped:
+        parts.append(unmapped)
     return " ".join(p if p.endswith((".", ")")) else p + "." for p in parts)
 
 

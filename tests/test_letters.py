@@ -234,12 +234,12 @@ def test_evaluate_on_the_development_letters(tmp_path):
     # Regression guards on the check half only (the tune half may be read item by item, so a
     # rise there means nothing), each a little below what it measured (README figures).
     check = halves["check"]
-    assert check["coverage"] >= 0.93  # measured 0.96
+    assert check["coverage"] >= 0.96  # measured 0.99
     assert check["balanced_accuracy"] >= 0.78  # measured 0.82; always-Upheld would be 0.5
     assert check["physical_medicine"]["balanced_accuracy"] >= 0.90  # measured 0.97 (31 items)
     # reasons: hand-labelled on the tune half only (71 items), so this is a measure, not a check of generalising
     assert data["reason_labelled"] >= 60 and halves["check"]["reason_labelled"] == 0
-    assert data["reason_agreement"] >= 0.55  # measured 0.60
+    assert data["reason_agreement"] >= 0.62  # measured 0.67
     from reasoner.letters.evaluation import as_markdown, as_text
 
     assert as_markdown(data).startswith("# Agreement with IMR reviewers")

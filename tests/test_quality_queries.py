@@ -39,6 +39,8 @@ def test_wiring_queries_catch_each_defect():
     assert ("requirement-wiring-violation", KB + "ExcludedNowhere", GR + "appliesToBodyRegion") in flat
     assert ("requirement-wiring-violation", GR + "Unshaped", GR + "checkClass") in flat
     assert ("iri-clash-violation", KB + "Clash", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type") in flat
+    for term in ("UntypedCode", "MisspeltSystem", "CodedTwiceA", "CodedTwiceB"):
+        assert ("code-mapping-violation", GR + term, SKOS + "notation") in flat, term
 
 
 def test_shipped_knowledge_base_is_clean():
