@@ -8,6 +8,7 @@ lets a parser traceback through."""
 from __future__ import annotations
 
 import json
+import re
 import stat
 from functools import lru_cache
 from pathlib import Path
@@ -85,7 +86,7 @@ def json_case(text: str, source: str) -> dict:
     """A JSON or JSON-LD case ready for a JSON-LD parser (this one and batch's): unnamed
     nodes named, every context reference resolved locally or refused (no network)."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_json_integer)
     except json.JSONDecodeError as exc:
         raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
@@ -101,6 +102,32 @@ def json_case(text: str, source: str) -> dict:
     return document
 
 
+# No number in a case comes near 19 digits; the SPARQL store's integers are 64-bit, and
+# Python will not even convert one of over 4300 digits (a ValueError, once a traceback).
+MAX_DIGITS = 18
+
+
+class _HugeNumber(str):
+    """A JSON integer of more than MAX_DIGITS digits, kept as its digits to be refused by field."""
+
+
+def _json_integer(digits: str):
+    return _HugeNumber(digits) if len(digits.lstrip("-")) > MAX_DIGITS else int(digits)
+
+
+def _huge_number_error(digits: str) -> str:
+    return f"a number of {len(digits.lstrip('-'))} digits; a case's numbers have at most {MAX_DIGITS}"
+
+
+def huge_number(text: str, source: str) -> InputError | None:
+    """A bare integer in Turtle too long for any reader to convert, named by its line
+    (a quoted one is a literal the input shapes refuse by field)."""
+    found = re.search(r"(?<![\w.\"])[+-]?[0-9]{4301,}", text)
+    if found is None:
+        return None
+    return InputError(source, _huge_number_error(found.group()), field=f"line {text.count(chr(10), 0, found.start()) + 1}")
+
+
 @lru_cache(maxsize=1)
 def _integer_keys() -> frozenset[str]:
     """The published context's terms coerced to a whole number (quantity, visits, ...)."""
@@ -111,6 +138,8 @@ def _integer_keys() -> frozenset[str]:
 def _refuse_non_numbers(node, source: str, where: str) -> None:
     """A JSON true/false (or a fraction, or an object) under a whole-number key would be
     coerced into an ill-formed number; refuse it, naming the field."""
+    if isinstance(node, _HugeNumber):
+        raise InputError(source, _huge_number_error(node), field=where or "top level")
     if isinstance(node, list):
         for n, item in enumerate(node):
             _refuse_non_numbers(item, source, f"{where}[{n}]")

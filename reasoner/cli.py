@@ -10,12 +10,15 @@ import argparse
 import json
 import logging
 import os
+import stat
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from reasoner import __version__
 from reasoner.errors import InputError
+from reasoner.output_formats import output_format
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -63,10 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "one per input case, decision or error; summary on standard error")
     decide.add_argument("--jobs", type=int, default=1, help="worker processes for --batch (default 1)")
     decide.add_argument("--chunk-size", type=int, default=500, help="cases per store in --batch (default 500)")
-    decide.add_argument("--format", choices=("text", "json", "turtle", "json-ld"), default="text",
+    decide.add_argument("--format", choices=("text", "json", "turtle", "json-ld"),
                         help="text (default) for people; json for programs; turtle or json-ld "
-                             "for the decision and explanation triples")
-    decide.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+                             "for the decision and explanation triples; default: chosen by -o's suffix "
+                             "(.txt, .json, .ttl, .jsonld), else text")
+    decide.add_argument("-o", "--output", type=Path, help="write here instead of standard output; with --batch "
+                                                           "OUT.jsonl (JSON lines) or OUT.nq (N-Quads)")
     decide.add_argument("--store", type=Path, help="also keep the cases and decisions in this store folder")
     decide.add_argument("--endpoint", help="run the pipeline in an external SPARQL 1.1 store: its query URL "
                                            "(e.g. http://127.0.0.1:7878/query); needs --gsp")
@@ -102,8 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a case against the documentation requirements of every applicable "
                     "recommendation. Exit 0 when all are met, 1 when some are not.")
     validate.add_argument("case", type=Path, metavar="CASE")
-    validate.add_argument("--format", choices=("text", "turtle", "json-ld"), default="text",
-                          help="text (default): a checklist; turtle or json-ld: the standard sh:ValidationReport")
+    validate.add_argument("--format", choices=("text", "turtle", "json-ld"),
+                          help="text (default): a checklist; turtle or json-ld: the standard sh:ValidationReport; "
+                               "default: chosen by -o's suffix (.txt, .ttl, .jsonld), else text")
     validate.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
 
     rep = commands.add_parser(
@@ -152,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Overturned recall, balanced accuracy, coverage, reason agreement, overall and for "
                     "physical medicine, with a per-item table. Unreadable letters are listed, not dropped.")
     ev.add_argument("directory", type=Path, metavar="DIR")
-    ev.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    ev.add_argument("--format", choices=("text", "json", "markdown"),
+                    help="default: chosen by -o's suffix (.txt, .json, .md), else text")
     ev.add_argument("-o", "--output", type=Path, help="write the report here")
     ev.add_argument("--split", type=Path, metavar="SPLIT.json",
                     help="also report the tune and check halves listed in this file "
@@ -178,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     # rdflib logs a warning with a traceback for every ill-typed literal ("eight" as an
     # integer); the input shapes report those as clear errors instead.
     logging.getLogger("rdflib").setLevel(logging.ERROR)
+    # pypdf logs (and warns of) every object it recovers in a damaged PDF, thousands of lines;
+    # the letter's error line says what matters once.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", module=r"pypdf(\.|$)")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -194,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # the reader went away (decide ... | head): stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _discard_stdout()
         return 141
 
 
@@ -204,6 +215,7 @@ def run_decide(args) -> int:
 
     if args.batch:
         return _run_batch(args)
+    fmt = output_format("decide", args.output, args.format, "text")
     if bool(args.endpoint) != bool(args.gsp):
         raise InputError("--endpoint/--gsp", "give both the query URL and the Graph Store Protocol URL")
     if args.endpoint:
@@ -216,12 +228,12 @@ def run_decide(args) -> int:
     results = [reasoner.decide(graph, str(path)) for path, graph in cases]
     if args.store:
         _keep(args.store, reasoner, cases, results)
-    if args.format == "json":
+    if fmt == "json":
         text = render.as_json(results) + "\n"
-    elif args.format == "text":
+    elif fmt == "text":
         text = render.as_text(results)
     else:
-        text = render.as_rdf(results, args.format)
+        text = render.as_rdf(results, fmt)
     emit(text, args.output)
     return EXIT_OK
 
@@ -229,6 +241,9 @@ def run_decide(args) -> int:
 def _run_batch(args) -> int:
     from reasoner import batch
 
+    if args.format is not None:
+        raise InputError("--format", "does not apply to --batch: records are JSON lines, or N-Quads with -o OUT.nq")
+    nquads = output_format("decide --batch", args.output, None, "json lines") == "n-quads"
     for path in args.cases:
         if not path.exists():
             raise InputError(str(path), "not found")
@@ -247,9 +262,14 @@ def _run_batch(args) -> int:
             if done:
                 print(f"guideline-reasoner: resuming: {len(done)} cases already decided in {output.partial.name}",
                       file=sys.stderr)
-            nquads = args.output.suffix.lower() == ".nq"
-            output.write_all(batch.summarise(_decide_numbered(args, explain=nquads, skip=done), summary), nquads)
-            output.finish(args.cases)
+            try:
+                output.write_all(batch.summarise(_decide_numbered(args, explain=nquads, skip=done), summary), nquads)
+                output.finish(args.cases)
+            except OSError as exc:
+                if exc.filename is not None and Path(exc.filename).parent != output.target.parent:
+                    raise  # not one of the output's files
+                raise InputError(str(args.output), f"cannot write ({exc.strerror}); the cases decided so far are "
+                                                   f"kept in {output.partial.name} and a re-run resumes") from None
     print(f"\nguideline-reasoner: {summary.as_text()}", file=sys.stderr)
     return EXIT_OK
 
@@ -266,11 +286,14 @@ def _keep(store_dir: Path, reasoner, cases, results) -> None:
     from reasoner import store
 
     target = _open_store(store_dir)
-    store.ensure_knowledge(target, reasoner.kb.closure_ntriples, reasoner.kb.version)
-    for (path, graph), result in zip(cases, results):
-        name = store.put_case(target, graph, result)
-        print(f"stored {path} as graph <{name.value}>", file=sys.stderr)
-    target.flush()
+    try:
+        store.ensure_knowledge(target, reasoner.kb.closure_ntriples, reasoner.kb.version)
+        for (path, graph), result in zip(cases, results):
+            name = store.put_case(target, graph, result)
+            print(f"stored {path} as graph <{name.value}>", file=sys.stderr)
+        target.flush()
+    except OSError as exc:  # a full disk; each graph is replaced in one transaction, so none is left half written
+        raise InputError(str(store_dir or _default_store()), f"cannot write to the store ({' '.join(str(exc).split())[:200]})") from None
 
 
 def _open_store(store_dir: Path | None, read_only: bool = False):
@@ -326,12 +349,13 @@ def run_validate(args) -> int:
     from reasoner import render, validation_report
     from reasoner.engine import Reasoner
 
+    fmt = output_format("validate", args.output, args.format, "text")
     result = Reasoner().decide_file(args.case)
-    if args.format == "text":
+    if fmt == "text":
         text = validation_report.as_text(result)
     else:
         report = render.bind_prefixes(result.report)
-        text = report.serialize(format=args.format)
+        text = report.serialize(format=fmt)
     emit(text, args.output)
     return EXIT_OK if result.conforms else EXIT_FINDINGS
 
@@ -340,7 +364,7 @@ def run_report(args) -> int:
     from reasoner import report
     from reasoner.engine import Reasoner
 
-    fmt = args.format or ("html" if args.output and args.output.suffix.lower() in (".html", ".htm") else "markdown")
+    fmt = output_format("report", args.output, args.format, "markdown")
     reasoner = Reasoner()
     results = [reasoner.decide_file(path) for path in args.cases]
     emit(report.as_html(results) if fmt == "html" else report.as_markdown(results), args.output)
@@ -366,28 +390,30 @@ def run_import_letter(args) -> int:
     from reasoner.letters.importer import import_letter
     from reasoner.letters.reading import LetterError
 
+    fmt = output_format("import-letter", args.output, None, "turtle")
+    if args.labels:
+        output_format("import-letter --labels", args.labels, None, "json")
     try:
         imported = import_letter(args.letter)
     except LetterError as exc:
         raise InputError(str(args.letter), str(exc)) from None
-    text = _case_file_text(imported.graph, args.output)
-    if args.labels:
-        _output_file(args.labels)  # refused before the case file is written, so nothing is left half done
-    emit(text, args.output)
+    text = _case_file_text(imported.graph, fmt)
+    outputs = [(text, args.output)]
     if args.labels:
         labels = [{"request": imported.request_iri(n), "item": label.text, "decision": label.decision,
                    "maximus_guideline": label.maximus_guideline}
                   for n, label in enumerate(imported.labels, start=1)]
-        emit(json.dumps({"case": imported.case_id, "items": labels}, indent=2) + "\n", args.labels)
+        outputs.append((json.dumps({"case": imported.case_id, "items": labels}, indent=2) + "\n", args.labels))
+    emit_files(outputs)  # both or neither: a labels file that cannot be written leaves no case file
     return EXIT_OK
 
 
-def _case_file_text(graph, output: Path | None) -> str:
-    """A written case: JSON-LD in the published context for -o *.jsonld or *.json, else Turtle."""
+def _case_file_text(graph, fmt: str) -> str:
+    """A written case: JSON-LD in the published context, or Turtle."""
     from reasoner.render import bind_prefixes
 
     graph = bind_prefixes(graph)
-    if output and output.suffix.lower() in (".jsonld", ".json"):
+    if fmt == "json-ld":
         from reasoner.jsonld_contexts import published_context
 
         return graph.serialize(format="json-ld", context=published_context(), indent=2)
@@ -397,8 +423,9 @@ def _case_file_text(graph, output: Path | None) -> str:
 def run_import_fhir(args) -> int:
     from reasoner.engine import Reasoner
 
+    fmt = output_format("import-fhir", args.output, None, "turtle")
     imported = Reasoner().import_fhir(args.bundle)
-    text = _case_file_text(imported.graph, args.output)
+    text = _case_file_text(imported.graph, fmt)
     emit(text, args.output)
     for note in imported.notes:  # after the case is written: a refused output leaves no notes behind
         print(f"guideline-reasoner: note: {args.bundle}: {note}", file=sys.stderr)
@@ -409,6 +436,7 @@ def run_evaluate(args) -> int:
     from reasoner.engine import Reasoner
     from reasoner.letters import evaluation
 
+    fmt = output_format("evaluate", args.output, args.format, "text")
     if not args.directory.is_dir():
         raise InputError(str(args.directory), "not a folder of letters")
     split = _read_split(args.split) if args.split else None
@@ -416,7 +444,7 @@ def run_evaluate(args) -> int:
     if args.reasons:
         evaluation.attach_main_reasons(evaluated, _read_main_reasons(args.reasons))
     data = evaluation.report(evaluated, split)
-    render = {"json": evaluation.as_json, "markdown": evaluation.as_markdown, "text": evaluation.as_text}[args.format]
+    render = {"json": evaluation.as_json, "markdown": evaluation.as_markdown, "text": evaluation.as_text}[fmt]
     emit(render(data), args.output)
     return EXIT_OK
 
@@ -467,6 +495,9 @@ COMMANDS = {"decide": run_decide, "validate": run_validate, "load": run_load, "s
 def refuse_output_over_input(args) -> None:
     """An output (-o, --labels) that is one of the command's inputs would destroy it."""
     inputs = _inputs(args)
+    output, labels = getattr(args, "output", None), getattr(args, "labels", None)
+    if output is not None and labels is not None and output.resolve() == labels.resolve():
+        raise InputError(str(labels), "is also the -o output; give the labels a file of their own")
     for name in ("output", "labels"):
         out = getattr(args, name, None)
         if isinstance(out, Path) and out.exists():
@@ -484,20 +515,91 @@ def _inputs(args) -> list[Path]:
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Print, or write to `output` through a temporary file and a rename, so a reader
-    never sees a half-written file."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    target = _output_file(output)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    emit_files([(text, output)])
+
+
+def emit_files(outputs: list[tuple[str, Path | None]]) -> None:
+    """Print, or write each file through a temporary file beside it and a rename, so a
+    reader never sees a half-written file. Every temporary file is written before any is
+    renamed: a full disk or a read-only folder (an input error naming the file) leaves
+    none of the outputs behind. An output that is a terminal, a pipe or a character device
+    such as /dev/null is written as the shell's `>` would: it cannot be renamed over."""
+    staged: list[tuple[str, Path, str]] = []  # (temporary file, target, name as given)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
+        for text, output in outputs:
+            if output is not None and not _is_stream(output):
+                staged.append((*_stage(text, output), str(output)))
+        for text, output in outputs:
+            if output is None:
+                _print(text)
+            elif _is_stream(output):
+                _write(text, output)
+        for tmp, target, shown in staged:
+            _write_step(shown, os.replace, tmp, target)
+    finally:
+        for tmp, _, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _stage(text: str, output: Path) -> tuple[str, Path]:
+    """A temporary file beside `output` holding `text`, and the file it is to replace."""
+    target = _output_file(output)
+    fd, tmp = _write_step(str(output), tempfile.mkstemp, dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        _write_fd(str(output), fd, text)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return tmp, target
+
+
+def _write(text: str, output: Path) -> None:
+    _write_fd(str(output), _write_step(str(output), os.open, output, os.O_WRONLY | os.O_CLOEXEC), text)
+
+
+def _write_fd(shown: str, fd: int, text: str) -> None:
+    """All of `text` to `fd`, then close it. Unbuffered: a buffered file whose write failed
+    fails again when it is closed, and the second error escapes as a traceback."""
+    data = memoryview(text.encode("utf-8"))
+    try:
+        while data:
+            data = data[_write_step(shown, os.write, fd, data):]
+    finally:
+        os.close(fd)
+
+
+def _print(text: str) -> None:
+    if sys.stdout is None:  # started with standard output closed (>&-)
+        raise InputError("standard output", "is closed; give -o FILE")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _discard_stdout()  # or Python's own flush at exit prints a second error
+        raise InputError("standard output", f"cannot write ({exc.strerror})") from None
+
+
+def _write_step(shown: str, step, *args, **kwargs):
+    """One step of writing an output; an OSError (no space left, read-only file system,
+    permission denied, file too large) becomes an input error naming the output."""
+    try:
+        return step(*args, **kwargs)
+    except OSError as exc:
+        raise InputError(shown, f"cannot write ({exc.strerror or exc}); nothing written") from None
+
+
+def _discard_stdout() -> None:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _is_stream(output: Path) -> bool:
+    try:
+        mode = output.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def _output_file(output: Path) -> Path:
@@ -507,6 +609,8 @@ def _output_file(output: Path) -> Path:
         raise InputError(str(output), "is a directory; give a file name for the output")
     if not target.parent.is_dir():
         raise InputError(str(output), "the output folder does not exist")
+    if target.exists() and not target.is_file():  # a rename would replace the device or socket itself
+        raise InputError(str(output), "is not a regular file (a device, pipe or socket); give a file name")
     return target
 
 

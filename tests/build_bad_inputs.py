@@ -138,6 +138,32 @@ def cases() -> dict[str, tuple[str, list[str]]]:
     }
     for name, (document, expected) in json_cases.items():
         out[name] = (json.dumps(document) + "\n", expected)
+    # numbers past any count: too long to convert (a traceback once), past the store's 64-bit
+    # integers (a duration of 10^20 weeks was no observation, so "met"), negative weeks
+    # (-50 made a renewal fit a 3-week course)
+    huge = "1" * 5000
+    out["quantity-huge.ttl"] = (swap(QUANTITY, QUANTITY.replace("gr:quantity 8", f"gr:quantity {huge}")),
+                                ["a number of 5000 digits", "line 51"])
+    out["quantity-huge-typed.ttl"] = (swap(QUANTITY, QUANTITY.replace("gr:quantity 8", f'gr:quantity "{huge}"^^xsd:integer')),
+                                      quantity_msg)
+    request_numbers = {
+        "weeks-requested-negative": ("gr:durationWeeks -50", ["weeks requested must be one whole number from 1 to 520", "gr:durationWeeks"]),
+        "weeks-requested-huge": ("gr:durationWeeks 100000000000000000000", ["weeks requested must be", "gr:durationWeeks"]),
+        "weeks-requested-text": ('gr:durationWeeks "abc"^^xsd:integer', ["weeks requested must be", "gr:durationWeeks"]),
+        "per-week-zero": ("gr:frequencyPerWeek 0", ["frequency per week must be one whole number", "gr:frequencyPerWeek"]),
+        "per-week-huge": ("gr:frequencyPerWeek 9999", ["frequency per week must be", "gr:frequencyPerWeek"]),
+        "item-number-negative": ("gr:itemNumber -1", ["item number must be one whole number", "gr:itemNumber"]),
+    }
+    for name, (statement, expected) in request_numbers.items():
+        out[f"{name}.ttl"] = (swap(QUANTITY, QUANTITY.replace("gr:quantity 8", f"gr:quantity 8 ; {statement}")), expected)
+    out["weeks-used-negative.ttl"] = (swap(VISITS, VISITS.replace("gr:visits 8", "gr:visits 8 ; gr:durationWeeks -50")),
+                                      ["episode's weeks must be one whole number", "gr:durationWeeks"])
+    for n, value in enumerate(["-5", "1000000000000000000000000000000", "2.5"]):
+        out[f"failed-care-weeks-{n:02d}.ttl"] = (swap("gr:injuryDate", f"gr:failedConservativeCareWeeks {value} ;\n    gr:injuryDate"),
+                                                 ["failed conservative care weeks must be", "gr:failedConservativeCareWeeks"])
+    plain = '{"type": "Case", "requests": [{"type": "TreatmentRequest", "treatment": "PhysicalTherapy", "quantity": %s}]}\n'
+    out["json-quantity-huge.json"] = (plain % huge, ["a number of 5000 digits", "requests[0].quantity"])
+    out["json-quantity-past-64-bits.json"] = (plain % ("9" * 25), ["a number of 25 digits", "requests[0].quantity"])
     out["json-deep.json"] = ("[" * 100000 + "]" * 100000 + "\n", ["JSON"])
     out["json-trailing-comma.json"] = ('{"type": "Case",}\n', ["not valid JSON", "line 1"])
     out["json-single-quotes.json"] = ("{'type': 'Case'}\n", ["not valid JSON", "line 1"])

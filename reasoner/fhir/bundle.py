@@ -46,7 +46,7 @@ def looks_like_bundle(text: str) -> bool:
     """True when the text is a JSON object with "resourceType": "Bundle" (decide reads
     such a .json file as FHIR rather than as a JSON case)."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=len)  # numbers do not matter here; thousands of digits must not fail
     except (ValueError, RecursionError):
         return False
     return isinstance(document, dict) and document.get("resourceType") == "Bundle"

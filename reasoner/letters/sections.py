@@ -8,6 +8,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from reasoner.letters.dates import us_date
 from reasoner.letters.reading import LetterError
 
 SUMMARY_START = re.compile(r"CLINICAL\s+CASE\s+SUMMARY", re.I)
@@ -68,6 +69,9 @@ def split_letter(text: str) -> Letter:
         raise LetterError("not an IMR determination letter (no CLINICAL CASE SUMMARY and IMR ISSUES sections)")
     found = {key: m for key, pattern in HEADER_FIELDS.items()
              if (m := re.search(pattern, text[: summary_at.start()], re.I))}
+    for key, m in found.items():
+        if key != "case_number" and us_date(m.group(1)) is None:
+            raise LetterError(f"header '{' '.join(m.group(0).split())}': no such day (month/day/year)")
     summary_start = summary_at.end() + _preamble_length(text[summary_at.end(): issues_at.start()])
     summary, summary_map = normalise_mapped(text[summary_start: issues_at.start()], summary_start)
     items = _items(text[issues_at.end():], issues_at.end())

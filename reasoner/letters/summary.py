@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from reasoner.letters import lexicon
+from reasoner.letters.dates import iso_date, us_date
 from reasoner.letters.items import NUM, number
+from reasoner.letters.reading import LetterError
 from reasoner.letters.sections import Span
 
 
@@ -82,7 +84,15 @@ COUNT_PATTERNS = (
 )
 
 
+# medspaCy takes seconds per 10,000 characters and spaCy refuses a text over 1,000,000;
+# real summaries are under 15,000.
+MAX_SUMMARY_CHARACTERS = 100_000
+
+
 def read_summary(summary: str, injury_date_header: str | None) -> SummaryFacts:
+    if len(summary) > MAX_SUMMARY_CHARACTERS:
+        raise LetterError(f"CLINICAL CASE SUMMARY of {len(summary):,} characters; a summary has at most "
+                          f"{MAX_SUMMARY_CHARACTERS:,}")
     facts = SummaryFacts()
     m = AGE_SEX.search(summary)
     if m:
@@ -152,15 +162,10 @@ def _add_span(spans: list[Span], span: Span) -> None:
         spans.append(span)
 
 
-def us_date(text: str) -> str | None:
-    m = re.match(r"(\d{1,2})/(\d{1,2})/(\d{4})", text or "")
-    return f"{m.group(3)}-{int(m.group(1)):02d}-{int(m.group(2)):02d}" if m else None
-
-
 def written_date(summary: str) -> str | None:
     m = WRITTEN_INJURY_DATE.search(summary)
     if m and m.group(1).lower() in MONTHS:
-        return f"{m.group(3)}-{MONTHS[m.group(1).lower()]:02d}-{int(m.group(2)):02d}"
+        return iso_date(int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2)))
     return None
 
 
@@ -176,10 +181,11 @@ def review_date(summary: str) -> str | None:
     text = m.group(1)
     words = re.match(r"([A-Za-z]+) (\d{1,2}), (\d{4})", text)
     if words and words.group(1).lower() in MONTHS:
-        return f"{words.group(3)}-{MONTHS[words.group(1).lower()]:02d}-{int(words.group(2)):02d}"
+        return iso_date(int(words.group(3)), MONTHS[words.group(1).lower()], int(words.group(2)))
+    if words:
+        return None
     month, day, year = re.split(r"[-/]", text)
-    year = int(year) + (2000 if len(year) == 2 else 0)
-    return f"{year}-{int(month):02d}-{int(day):02d}" if 1 <= int(month) <= 12 and 1 <= int(day) <= 31 else None
+    return iso_date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
 
 
 def _diagnoses(summary: str, spans: dict[str, list[Span]]) -> list[str]:

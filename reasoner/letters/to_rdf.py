@@ -13,7 +13,8 @@ from reasoner.letters.evidence import EvidenceWriter
 from reasoner.letters import lexicon
 from reasoner.letters.items import ParsedItem
 from reasoner.letters.sections import Letter, Span
-from reasoner.letters.summary import PLANNED_SURGERY, SummaryFacts, sentences_around, us_date
+from reasoner.letters.dates import us_date
+from reasoner.letters.summary import PLANNED_SURGERY, SummaryFacts, sentences_around
 from reasoner.namespaces import GR, PROV
 
 LETTER_BASE = "https://w3id.org/guideline-reasoner/letter/"

@@ -57,6 +57,11 @@ def parse(data: bytes | str, fmt: str, source: str, base: str) -> list[ox.Triple
             # kept, it is refused by name below
             triples = list(ox.parse(data, format=ox.RdfFormat.JSON_LD, base_iri=base, lenient=True))
         else:
+            from reasoner.case_loader import huge_number
+
+            huge = huge_number(data, source)  # no store holds it; named by its line, as the JSON reader names its field
+            if huge:
+                raise huge
             triples = list(ox.parse(data, format=_OX_FORMATS[fmt], base_iri=base))
     except (SyntaxError, ValueError, RecursionError) as exc:
         raise InputError(source, f"not valid {_FORMAT_NAMES[fmt]}: {_syntax_message(exc)}") from None
