@@ -88,14 +88,14 @@ LEAK_B = """@prefix gr:  <https://w3id.org/guideline-reasoner/ontology#> .
     gr:requestDate "2017-01-10"^^xsd:date .
 :pt-2016 a gr:TreatmentEpisode ; gr:treatment gr:PhysicalTherapy ; gr:visits 40 .
 """
+LINK = ("<https://example.org/sealed#case> gr:hasTreatmentEpisode <https://example.org/sealed-b#pt-2016> .\n"
+        "<https://example.org/sealed-b#pt-2016> gr:treatment gr:PhysicalTherapy .")
 LEAKS = {
-    # A counts B's 40 visits as its own (single case: 6 of 10, necessary)
-    "names another case's episode": "<https://example.org/sealed#case> gr:hasTreatmentEpisode "
-                                    "<https://example.org/sealed-b#pt-2016> .",
+    # A links B's episode (giving it the treatment the input shapes ask of an episode): in
+    # a shared store A counted B's 40 visits; alone it has an episode of unknown visits
+    "names another case's episode": LINK,
     # the episode is reached from A's case, so the seal lets A state it: B's visits documented as improving
-    "states facts about another case's episode": "<https://example.org/sealed#case> gr:hasTreatmentEpisode "
-                                                 "<https://example.org/sealed-b#pt-2016> .\n"
-                                                 "<https://example.org/sealed-b#pt-2016> gr:functionalOutcome "
+    "states facts about another case's episode": LINK + "\n<https://example.org/sealed-b#pt-2016> gr:functionalOutcome "
                                                  "gr:ObjectiveFunctionalImprovement .",
 }
 
@@ -113,5 +113,5 @@ def test_in_a_batch_no_case_sees_another_cases_nodes(tmp_path, reasoner, name):
     together = {r["case"]: r["decisions"] for r in decide_batch([folder], reasoner.kb.closure_ntriples)}
     for case in sorted(folder.iterdir()):
         [alone] = decide_batch([case], reasoner.kb.closure_ntriples)
+        assert "decisions" in alone, alone
         assert together[str(case)] == alone["decisions"], case.name
-    assert [d["outcome"] for d in together[str(folder / "a.ttl")]] == ["medically-necessary"]
