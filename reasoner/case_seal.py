@@ -9,19 +9,18 @@
   forge what is decided from it.
 
 Which predicates are derived is read from the ontology, once: those whose definition says
-"Derived:", those of decisions and checks, and `gr:aboutRequest`. The single-case loader
-checks the parsed graph; batch runs the same rules as one SPARQL query over every case
-graph of a chunk."""
+"Derived:", those of decisions and checks, and `gr:aboutRequest`. The rules are one SPARQL
+query over every case graph of a store (`breach_query`), run by the one input check
+(reasoner/pipeline/case_input.py) for a single case and a batch chunk alike."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Literal
 from rdflib.namespace import SKOS
 
-from reasoner.errors import InputError
 from reasoner.namespaces import GR, KB
 
 PIPELINE_DOMAINS = (GR.Decision, GR.RequirementCheck)
@@ -53,64 +52,10 @@ def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
     return Seal(frozenset(derived), frozenset(types))
 
 
-def _about_a_term(subject) -> bool:
-    return isinstance(subject, URIRef) and (str(subject).startswith(str(GR)) or str(subject).startswith(str(KB)))
-
-
-def _reachable_from_cases(triples: list[tuple]) -> set:
-    """Every node a chain of statements leads to from a gr:Case of these triples; a case
-    fact (evidence of a triple, reasoner/letters/evidence.py) is reached from the subject it
-    names."""
-    links: dict = {}
-    for s, p, o in triples:
-        if p == GR.factSubject:
-            links.setdefault(o, []).append(s)
-        elif p != RDF.type:
-            links.setdefault(s, []).append(o)
-    seen = {s for s, p, o in triples if p == RDF.type and o == GR.Case}
-    todo = list(seen)
-    while todo:
-        for nxt in links.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
-
-
-def breaches(triples: Iterable[tuple], seal: Seal) -> list[tuple[tuple, str]]:
-    """Every (triple, kind) a case may not state; kind is a key of WHY."""
-    triples = list(triples)
-    reached = _reachable_from_cases(triples)
-    found = []
-    for s, p, o in triples:
-        if _about_a_term(s):
-            found.append(((s, p, o), "term"))
-        elif str(p) in seal.derived:
-            found.append(((s, p, o), "derived"))
-        elif p == RDF.type and str(o) in seal.pipeline_types:
-            found.append(((s, p, o), "type"))
-        elif s not in reached:
-            found.append(((s, p, o), "unreached"))
-    return found
-
-
 def first(found: Iterable[tuple[tuple, str]]) -> tuple[tuple, str] | None:
     """The one to report, in a stable order (the same in a single run and a batch)."""
     order = list(WHY)  # a triple that breaks two rules is reported under the first
     return min(found, key=lambda item: (tuple(str(x) for x in item[0]), order.index(item[1])), default=None)
-
-
-def check_sealed(graph: Graph, source: str, seal: Seal) -> None:
-    breach = first(breaches(graph, seal))
-    if breach:
-        (s, p, o), kind = breach
-        raise InputError(source, WHY[kind], field=f"{_short(s)} {_short(p)} {_short(o)}")
-
-
-def breach_text(found: Iterable[tuple[tuple, str]]) -> str:
-    """A batch record's error, in the single-case loader's words."""
-    (s, p, o), kind = first(found)
-    return f"{_short(s)} {_short(p)} {_short(o)}: {WHY[kind]}"
 
 
 def breach_query(seal: Seal) -> str:
@@ -133,7 +78,7 @@ def breach_query(seal: Seal) -> str:
 }}"""
 
 
-def _short(term) -> str:
+def short(term) -> str:
     if isinstance(term, Literal):
         return f'"{term}"'
     if isinstance(term, BNode):
