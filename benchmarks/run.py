@@ -162,18 +162,10 @@ def run_floor(path: str) -> tuple[float, float]:
 
 def run_phases(path: str, limit: int = 1000) -> dict:
     """Where the pipeline's time goes: CPU seconds per phase per 1,000 cases, one process."""
-    from itertools import islice
-
     from reasoner import batch
     from reasoner.knowledge import KnowledgeBase
 
-    batch._init_worker(KnowledgeBase().closure_ntriples)
-    cases = list(islice(batch.read_inputs([Path(path)]), limit))
-    batch._compiled()
-    batch.PHASE_SECONDS.clear()
-    for start in range(0, len(cases), batch.CHUNK):
-        batch.decide_chunk(cases[start:start + batch.CHUNK])
-    return {phase: round(seconds * 1000 / len(cases), 3) for phase, seconds in batch.PHASE_SECONDS.items()}
+    return batch.phase_seconds([Path(path)], KnowledgeBase().closure_ntriples, limit)
 
 
 def _child(function, path: str, results) -> None:

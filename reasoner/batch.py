@@ -31,18 +31,16 @@ from typing import NamedTuple
 
 import pyoxigraph as ox
 
-from reasoner import queries
-from reasoner.engine import input_hash, stamp_inputs
 from reasoner.errors import InputError
-from reasoner.paths import SHAPES_DIR
+from reasoner.namespaces import BATCH_CASE, BATCH_ERROR, CASE_BASE, ERRORS_GRAPH, GR
+from reasoner.pipeline import case_input
+from reasoner.pipeline import run as pipeline
+from reasoner.pipeline.case_input import FORMATS
+from reasoner.pipeline.stores import ChunkStore
+from reasoner.render import decision_records
 
 CHUNK = 500
-GR = "https://w3id.org/guideline-reasoner/ontology#"
-DERIVED = ox.NamedNode("urn:guideline-reasoner:graph:derived")
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-HAS_REQUEST = GR + "hasRequest"
-FORMATS = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "json", ".json": "json"}
-RDF_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
+HAS_REQUEST = str(GR.hasRequest)
 
 
 @dataclass
@@ -82,20 +80,20 @@ def read_inputs(paths: list[Path]) -> Iterator[RawCase]:
             with open(path, encoding="utf-8", errors="replace") as lines:
                 for n, line in enumerate(lines, start=1):
                     if line.strip():
-                        yield RawCase(f"{path}:{n}", line, "json", f"https://w3id.org/guideline-reasoner/case/{path.stem}-{n}")
+                        yield RawCase(f"{path}:{n}", line, "json", f"{CASE_BASE}{path.stem}-{n}")
         else:
             yield _file_case(path)
 
 
 def _file_case(path: Path) -> RawCase:
+    from reasoner.case_loader import read_case_file
+
     fmt = FORMATS.get(path.suffix.lower())
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return RawCase(str(path), b"", ("error", f"cannot read ({exc.strerror})"))
-    if fmt is None:
-        return RawCase(str(path), b"", ("error", f"unknown file type '{path.suffix}'"))
-    return RawCase(str(path), data, fmt, path.resolve().as_uri())
+        data = read_case_file(path)  # the single path's file checks, in its words
+    except InputError as exc:
+        return RawCase(str(path), b"", ("error", exc.detail))
+    return RawCase(str(path), data, fmt, case_input.base_iri(path, fmt))
 
 
 # One N-Quads statement: (subject predicate object) and the graph label, split by pattern
@@ -146,39 +144,33 @@ def _nquads_cases_parsed(path: Path) -> Iterator[RawCase]:
 
 # --- one chunk ------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _compiled():
-    from rdflib import Graph
-
-    from reasoner.shacl_compiler import compile_report
-
-    return (compile_report(Graph().parse(SHAPES_DIR / "case-input.ttl")),
-            compile_report(Graph().parse(SHAPES_DIR / "requirements.ttl")))
-
-
 _KB_QUADS: list = []
 
 
 def _init_worker(kb_ntriples: bytes) -> None:
     _KB_QUADS.clear()
-    _KB_QUADS.extend(ox.Quad(t.subject, t.predicate, t.object)  # the default graph: see decide_chunk
+    _KB_QUADS.extend(ox.Quad(t.subject, t.predicate, t.object)  # the default graph: see ChunkStore
                      for t in ox.parse(kb_ntriples, format=ox.RdfFormat.N_TRIPLES))
+    _check.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _check() -> case_input.CaseCheck:
+    return case_input.CaseCheck(_KB_QUADS)
 
 
 def _parse(case: RawCase) -> list[ox.Triple]:
+    """A case's triples as the single path reads them; InputError naming the case."""
     if isinstance(case.format, tuple):
-        raise ValueError(case.format[1])
+        raise InputError(case.id, case.format[1])
     if case.format == "json":
-        from reasoner.case_loader import json_case
         from reasoner.fhir.bundle import looks_like_bundle
 
-        text = case.data.decode("utf-8") if isinstance(case.data, bytes) else case.data
+        text = case.data.decode("utf-8", "replace") if isinstance(case.data, bytes) else case.data
         if '"resourceType"' in text and looks_like_bundle(text):  # the cheap test first: most JSON cases are not FHIR
-            raise ValueError("a FHIR Bundle, which --batch does not read: decide it on its own, or write its case "
-                             "with import-fhir first")
-        # Oxigraph has no remote-context loader set, so it cannot fetch either.
-        return list(ox.parse(json.dumps(json_case(text, case.id)), format=ox.RdfFormat.JSON_LD, base_iri=case.base))
-    return list(ox.parse(case.data, format=RDF_FORMATS[case.format], base_iri=case.base))
+            raise InputError(case.id, "a FHIR Bundle, which --batch does not read: decide it on its own, or write "
+                                      "its case with import-fhir first")
+    return case_input.parse(case.data, case.format, case.id, case.base)
 
 
 PHASE_SECONDS: Counter = Counter()  # CPU seconds per phase in this process, for benchmarks/run.py
@@ -197,275 +189,92 @@ def decide_chunk(chunk: list[RawCase], explain: bool = False) -> list[dict]:
     """Decision records (or error records) for a chunk of cases, in order. With `explain`,
     each record also carries its explanation triples as N-Quads in the case's graph.
 
-    The store keeps everything it derives: the knowledge base sits in the default graph,
-    each case first in a graph of its own (so input problems can be told apart by case),
-    then, once it has passed the input checks, in the default graph too, where every
-    pipeline query reads and inserts (SPARQL Update, no round trip through Python)."""
-    store = ox.Store()
-    store.extend(_KB_QUADS)
+    The cases that pass the input checks (reasoner/pipeline/case_input.py, the single-case
+    ones) go into one store beside the knowledge base, where the pipeline runs once for
+    all of them (reasoner/pipeline/run.py, ChunkStore); cases naming a node another case
+    of the chunk names go into a store of their own (see _Group)."""
     with _phase("input"):
-        cases = _read_chunk(chunk)
-        _check_inputs(store, cases, chunk)
-    graphs = (DERIVED.value,) if explain else ()
-    with _phase("derivation"):
-        for name in queries.DERIVATION_STAGES:
-            _run(store, name, graphs)
-    with _phase("validation"):
-        _validate(store)
-    with _phase("decisions"):
-        for name in queries.DECISION_STAGES:
-            _run(store, name, graphs)
-        digests = {n: input_hash(triples) for n, triples in cases.triples.items()}
-        stamp_inputs(store, None, {request: digests[n] for request, n in cases.owner.items() if n in digests},
-                     graphs=(ox.DefaultGraph(),) + tuple(ox.NamedNode(g) for g in graphs))
-    with _phase("output"):
-        records = cases.records
-        for n, decisions in _decisions_by_case(store, cases.owner).items():
-            if n in cases.triples:
-                records[n] = {"case": chunk[n].id, "decisions": decisions}
-        for n in cases.triples:
-            records.setdefault(n, {"case": chunk[n].id, "decisions": []})
-        surgery = {row["case"].value for row in store.query(queries.query("output/surgery-found-necessary.rq").text)}
-        if surgery:  # rare: associated services follow a surgery found necessary; take the single-case path
-            for n in cases.triples:
-                if cases.iri[n] in surgery:
-                    records[n] = _single_case(chunk[n])
-        if explain:
-            _attach_quads(store, records, cases.owner, cases.iri)
-    if cases.deferred:
-        for n, record in zip(cases.deferred, decide_chunk([chunk[n] for n in cases.deferred], explain)):
-            records[n] = record
+        records, groups = _read_chunk(chunk)
+    for group in groups:
+        decided = pipeline.decide(partial(ChunkStore, _KB_QUADS), list(group.inputs.values()), _phase)
+        with _phase("output"):
+            for n in group.inputs:
+                records[n] = {"case": chunk[n].id, "decisions": []}
+            for store, inputs in decided:
+                keys = {case.key for case in inputs}
+                for record in decision_records(store, source=""):
+                    record.pop("case")
+                    n = group.owner.get(record["request"])
+                    if n in keys:
+                        records[n]["decisions"].append(record)
+                if explain:
+                    _attach_quads(store, records, group.owner, {n: group.inputs[n] for n in keys})
     return [records[n] for n in range(len(chunk))]
 
 
 @dataclass
-class _Chunk:
-    """A chunk's cases by position: parsed triples and case IRI of those still in play,
-    the owner of each request IRI, records decided already (errors), and the cases whose
-    request IRIs clash with an earlier case's (decided apart, in a store of their own)."""
+class _Group:
+    """Cases decided in one store: by position, those read and checked, the owner of each
+    request IRI, and every node (request, episode, patient, case ...) they name. No two
+    cases of a group name one node, or in a shared store they would see, or state facts
+    about, each other's nodes (case A naming case B's episode would count B's visits, or
+    give them an outcome); so each case is decided exactly as the single path decides it."""
 
-    triples: dict[int, list] = field(default_factory=dict)
-    iri: dict[int, str] = field(default_factory=dict)
+    inputs: dict[int, pipeline.CaseInput] = field(default_factory=dict)
     owner: dict[str, int] = field(default_factory=dict)
-    records: dict[int, dict] = field(default_factory=dict)
-    deferred: list[int] = field(default_factory=list)
+    nodes: set[str] = field(default_factory=set)
 
 
-def _read_chunk(chunk: list[RawCase]) -> _Chunk:
-    cases = _Chunk()
+def _read_chunk(chunk: list[RawCase]) -> tuple[dict[int, dict], list[_Group]]:
+    """Every case read and checked as the single-case path reads and checks it, the checks
+    over all the chunk's case graphs at once: error records in the single path's words, and
+    the cases that passed, in groups of cases with no node in common (one group, usually)."""
+    records: dict[int, dict] = {}
+    parsed: dict[int, list] = {}
     for n, case in enumerate(chunk):
         try:
-            triples = _parse(case)
+            parsed[n] = _parse(case)
         except InputError as exc:  # the case id is the record's own field
-            where = f"{exc.field}: " if exc.field else ""
-            cases.records[n] = {"case": case.id, "error": f"not readable: {where}{exc.problem}"}
-            continue
-        except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError) as exc:
-            cases.records[n] = {"case": case.id, "error": f"not readable: {' '.join(str(exc).split())[:300]}"}
-            continue
-        problem, iri, requests = _shape_of(triples)
+            records[n] = {"case": case.id, "error": exc.detail}
+    store = ox.Store()
+    store.extend([ox.Quad(t.subject, t.predicate, t.object, _graph(n)) for n, triples in parsed.items() for t in triples])
+    problems = _check().problems(store, {_graph(n).value: triples for n, triples in parsed.items()})
+    groups: list[_Group] = []
+    for n, triples in parsed.items():
+        problem = problems.get(_graph(n).value)
         if problem:
-            cases.records[n] = {"case": case.id, "error": problem}
-        elif any(request in cases.owner for request in requests):
-            cases.deferred.append(n)
-        else:
-            cases.owner.update((request, n) for request in requests)
-            cases.triples[n], cases.iri[n] = triples, iri
-    return cases
-
-
-def _check_inputs(store: ox.Store, cases: _Chunk, chunk: list[RawCase]) -> None:
-    """Input checks over every case graph at once (compiled case-input shapes, unknown
-    terms); the cases that pass go into the default graph."""
-    store.extend([ox.Quad(t.subject, t.predicate, t.object, graph) for n, triples in cases.triples.items()
-                  for graph in (_graph(n),) for t in triples])
-    for graph, problem in _input_problems(store, _compiled()[0]):
-        n = int(graph.rsplit(":", 1)[1])
-        if n in cases.triples:
-            cases.records[n] = {"case": chunk[n].id, "error": problem}
-            del cases.triples[n]
-    store.update("DROP NAMED")
-    store.extend([ox.Quad(t.subject, t.predicate, t.object) for triples in cases.triples.values() for t in triples])
-
-
-def _validate(store: ox.Store) -> None:
-    """The requirement shapes, compiled to SPARQL, as the standard sh:ValidationReport in the
-    store (the one pyshacl gives the single-case path)."""
-    from reasoner.shacl_report import report_quads
-
-    compiled = _compiled()[1]
-    store.extend(report_quads(compiled, store.query(compiled.query)))
+            records[n] = {"case": chunk[n].id, "error": InputError(chunk[n].id, problem[1], problem[0]).detail}
+            continue
+        nodes = _check().nodes(triples)
+        group = next((g for g in groups if g.nodes.isdisjoint(nodes)), None)
+        if group is None:
+            group = _Group()
+            groups.append(group)
+        group.nodes |= nodes
+        group.owner.update((t.object.value, n) for t in triples if t.predicate.value == HAS_REQUEST)
+        group.inputs[n] = pipeline.CaseInput.of(triples, key=n)
+    return records, groups
 
 
 def _graph(n: int) -> ox.NamedNode:
-    return ox.NamedNode(f"urn:guideline-reasoner:batch:{n}")
+    return ox.NamedNode(f"{BATCH_CASE}{n}")
 
 
-def _shape_of(triples: list[ox.Triple]) -> tuple[str | None, str | None, list[str]]:
-    """(problem, case IRI, request IRIs) read off a parsed case in one pass."""
-    if not triples:
-        return "no RDF statements", None, []
-    iri, requests = None, []
-    for t in triples:
-        predicate = t.predicate.value
-        if predicate == RDF_TYPE.value:
-            kind = t.object.value
-            if kind == GR + "Case":
-                iri = t.subject.value
-            elif kind == GR + "TreatmentRequest" and isinstance(t.subject, ox.BlankNode):
-                return "give every gr:TreatmentRequest an IRI (decisions are named after it)", None, []
-        elif predicate == HAS_REQUEST:
-            if isinstance(t.object, ox.BlankNode):  # a request by its place, typed or not
-                return "give every gr:TreatmentRequest an IRI (decisions are named after it)", None, []
-            requests.append(t.object.value)
-    if iri is None:
-        return "no gr:Case in it: not a case file", None, []
-    return None, iri, requests
-
-
-def _attach_quads(store: ox.Store, records: dict[int, dict], owner: dict[str, int], case_iri: dict[int, str]) -> None:
-    """Explanation triples go to the case they are about: every derived node is named
+def _attach_quads(store: ChunkStore, records: dict[int, dict], owner: dict[str, int],
+                  inputs: dict[int, pipeline.CaseInput]) -> None:
+    """The decision graph's triples go to the case they are about: every node of it is named
     after its request (<request>/check/..., <request>/decision...)."""
     lines: dict[int, list[str]] = defaultdict(list)
-    for quad in store.quads_for_pattern(None, None, None, DERIVED):
+    for quad in store.explanation():
         if not isinstance(quad.subject, ox.NamedNode):
             continue
         iri = quad.subject.value
         request = iri if iri in owner else iri.split("/check/")[0].split("/decision")[0]
         n = owner.get(request)
-        if n is not None and n in case_iri and "decisions" in records.get(n, {}):
-            lines[n].append(f"{quad.subject} {quad.predicate} {quad.object} <{case_iri[n]}> .")
+        if n in inputs:
+            lines[n].append(f"{quad.subject} {quad.predicate} {quad.object} <{sorted(inputs[n].cases)[0]}> .")
     for n, found in lines.items():
         records[n]["nquads"] = "\n".join(sorted(found)) + "\n"
-
-
-def _single_case(case: RawCase) -> dict:
-    from rdflib import Graph
-
-    from reasoner.render import decision_records
-
-    graph = Graph().parse(data=ox.serialize(_parse(case), format=ox.RdfFormat.N_TRIPLES), format="nt")
-    records = decision_records(_single_reasoner().decide(graph, case.id))
-    for record in records:
-        record.pop("case", None)
-    return {"case": case.id, "decisions": records}
-
-
-@lru_cache(maxsize=1)
-def _single_reasoner():
-    from reasoner.engine import Reasoner
-
-    return Reasoner()
-
-
-def _per_graph(where: str) -> str:
-    """The compiled shapes query evaluated inside each named graph, returning the graph too."""
-    return f"SELECT ?g ?focus ?value ?path ?c WHERE {{ {where} }}"
-
-
-@lru_cache(maxsize=1)
-def _input_queries(input_shapes: str) -> tuple[str, str]:
-    from reasoner.case_names import term_query
-
-    return _per_graph(input_shapes), term_query()  # the default graph holds the knowledge base only here
-
-
-def _input_problems(store: ox.Store, input_shapes) -> Iterator[tuple[str, str]]:
-    """(graph, first problem) for each case graph with a problem, like the single-case
-    loader: the first violation in a stable order, then unknown terms, then the seal."""
-    from reasoner.case_names import rule_of, unknown_term
-
-    shapes_query, unknown_query = _input_queries(input_shapes.where('?g'))
-    found: dict[str, list[str]] = defaultdict(list)
-    for row in store.query(shapes_query):
-        messages = input_shapes.sources[int(row["c"].value)].messages
-        found[row["g"].value].append(f"{_short(row['focus'])}: {messages[0] if messages else 'violation'}")
-    for graph, problems in found.items():
-        yield graph, sorted(problems)[0] + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
-    for row in sorted(store.query(unknown_query), key=_rule_order):
-        if row["g"].value not in found:
-            found[row["g"].value].append("unknown")
-            prop = row["property"].value
-            _, kind, what = rule_of(prop)
-            yield row["g"].value, (f"{_short(row['subject'])} gr:{prop.rsplit('#', 1)[-1]}: "
-                                   f"{unknown_term(what, row['value'].value, _known_terms()[kind])}")
-    for graph, problem in _breaches(store):
-        if graph not in found:
-            found[graph].append("sealed")
-            yield graph, problem
-
-
-def _rule_order(row) -> tuple:
-    """The single-case loader's order: rule by rule, then subject and value."""
-    from reasoner.case_names import rule_of
-
-    return row["g"].value, rule_of(row["property"].value)[0], str(row["subject"]), str(row["value"])
-
-
-@lru_cache(maxsize=1)
-def _known_terms() -> dict[str, set[str]]:
-    from reasoner.case_names import known_terms
-
-    return known_terms((q.subject.value, q.predicate.value, q.object.value) for q in _KB_QUADS
-                       if isinstance(q.subject, ox.NamedNode))
-
-
-@lru_cache(maxsize=1)
-def _seal():
-    from reasoner.case_seal import seal_from
-
-    return seal_from((q.subject.value, q.predicate.value, q.object.value) for q in _KB_QUADS
-                     if not isinstance(q.subject, ox.BlankNode))
-
-
-def _breaches(store: ox.Store) -> Iterator[tuple[str, str]]:
-    """(graph, first breach) for each case graph stating what a case may not
-    (reasoner/case_seal.py): the same rules as the single-case loader, as one query."""
-    from reasoner.case_seal import breach_query, breach_text
-
-    by_graph: dict[str, list] = defaultdict(list)
-    for row in store.query(breach_query(_seal())):
-        by_graph[row["g"].value].append((tuple(_rdflib(row[v]) for v in ("s", "p", "o")), row["kind"].value))
-    for graph, found in by_graph.items():
-        yield graph, breach_text(found, _seal())
-
-
-def _rdflib(term):
-    from rdflib import BNode, Literal, URIRef
-
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    return Literal(term.value, lang=term.language, datatype=None if term.language else URIRef(term.datatype.value))
-
-
-def _short(term) -> str:
-    return term.value if hasattr(term, "value") else str(term)
-
-
-def _run(store: ox.Store, stage: str, graphs: tuple[str, ...]) -> None:
-    for query in queries.stage(stage):
-        store.update(_insert(query, graphs))
-
-
-@lru_cache(maxsize=None)
-def _insert(query: queries.Query, graphs: tuple[str, ...]) -> str:
-    return query.as_insert(*graphs)
-
-
-def _decisions_by_case(store: ox.Store, owner: dict[str, int]) -> dict[int, list[dict]]:
-    from reasoner.engine import CaseResult
-    from reasoner.render import decision_records
-
-    result = CaseResult("", store, None, True, union=False)
-    by_case: dict[int, list[dict]] = defaultdict(list)
-    for record in decision_records(result):
-        record.pop("case", None)
-        n = owner.get(record["request"])
-        if n is not None:
-            by_case[n].append(record)
-    return by_case
 
 
 # --- driver ---------------------------------------------------------------------------
@@ -513,6 +322,21 @@ def decide_numbered(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_
                 progress(done)
 
 
+def phase_seconds(paths: list[Path], kb_ntriples: bytes, limit: int = 1000,
+                  chunk_size: int = CHUNK) -> dict[str, float]:
+    """Where the time goes: CPU seconds per phase per 1,000 cases (input, derivation,
+    validation, decisions, output), deciding the first `limit` cases in this process."""
+    from itertools import islice
+
+    _init_worker(kb_ntriples)
+    cases = list(islice(read_inputs(paths), limit))
+    decide_chunk(cases[:1])  # warm: shapes compiled, queries read
+    PHASE_SECONDS.clear()
+    for start in range(0, len(cases), chunk_size):
+        decide_chunk(cases[start:start + chunk_size])
+    return {phase: round(seconds * 1000 / max(len(cases), 1), 3) for phase, seconds in PHASE_SECONDS.items()}
+
+
 def _decide_numbered_chunk(chunk: list[tuple[int, RawCase]], explain: bool) -> list[tuple[int, dict]]:
     positions, cases = zip(*chunk)
     return list(zip(positions, decide_chunk(list(cases), explain)))
@@ -551,7 +375,7 @@ def format_record(record: dict, nquads: bool) -> str:
         return json.dumps(record, ensure_ascii=False) + "\n"
     if "error" in record:
         message = json.dumps(record["case"] + ": " + record["error"])  # a valid N-Quads string literal
-        return f"<urn:guideline-reasoner:batch:error> <{GR}inputError> {message} <urn:guideline-reasoner:graph:errors> .\n"
+        return f"<{BATCH_ERROR}> <{GR.inputError}> {message} <{ERRORS_GRAPH}> .\n"
     return record.get("nquads", "")
 
 

@@ -1,5 +1,6 @@
-"""Read a case file (Turtle, JSON-LD, or plain JSON in the published @context) into an
-rdflib graph, and check that it holds what a decision needs.
+"""Read a case file (Turtle, JSON-LD, or plain JSON in the published @context): the file
+checks, and the JSON document ready for a JSON-LD parser. Parsing and the input checks
+are reasoner/pipeline/case_input.py's, one for every path.
 
 Every problem becomes an InputError naming the file and the field or line; nothing here
 lets a parser traceback through."""
@@ -11,44 +12,34 @@ import re
 import stat
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote
 
-from rdflib import RDF, BNode, Graph, URIRef
+from rdflib import Graph
 
-from reasoner.case_names import TERM_RULES, suggestion, unknown_term
+from reasoner.case_names import suggestion
 from reasoner.errors import InputError
-from reasoner.jsonld_contexts import NOT_IN_IRI, NetworkRefused, no_network, not_an_iri, published_context, resolve_contexts
+from reasoner.jsonld_contexts import NOT_IN_IRI, published_context, resolve_contexts
 from reasoner.namespaces import GR
-from reasoner.paths import CONTEXT_IRI, SHAPES_DIR
+from reasoner.paths import CONTEXT_IRI
 
-FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
+FORMATS = (".ttl", ".turtle", ".nt", ".jsonld", ".json")
 MAX_BYTES = 50 * 1024 * 1024
-# Relative ids in JSON cases resolve against this base plus the file's stem.
-CASE_BASE = "https://w3id.org/guideline-reasoner/case/"
+
+
+def read_case_file(path: Path) -> str:
+    """The text of a case file; InputError for anything that is not a readable case file.
+    Parsing and checking are reasoner/pipeline/case_input.py's, the same for every path."""
+    if path.suffix.lower() not in FORMATS:
+        raise InputError(str(path), f"unknown file type '{path.suffix}' (use .ttl, .jsonld or .json)")
+    return read_text_file(path)
 
 
 def read_case(path: Path) -> Graph:
     """Parse `path` into a graph; raise InputError on anything unreadable."""
-    source = str(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(source, f"unknown file type '{path.suffix}' (use .ttl, .jsonld or .json)")
-    text = read_text_file(path)
-    graph = Graph()
-    if fmt == "json-ld":
-        _parse_json(graph, text, source)
-    else:
-        try:
-            with no_network():
-                graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
-        except NetworkRefused as exc:
-            raise InputError(source, f"reading it tried to reach the network ({exc})") from None
-        except Exception as exc:  # rdflib's parsers raise many types; all mean bad syntax
-            raise _huge_number(exc, text, source) or InputError(source, f"not valid {fmt.title()}: {_first_line(exc)}") from None
-    if len(graph) == 0:
-        raise InputError(source, "no RDF statements in the file")
-    _check_iris(graph, source)
-    return graph
+    from reasoner.pipeline import case_input
+
+    fmt = case_input.FORMATS[path.suffix.lower()] if path.suffix.lower() in FORMATS else None
+    text = read_case_file(path)
+    return case_input.to_graph(case_input.parse(text, fmt, str(path), case_input.base_iri(path, fmt)))
 
 
 def read_text_file(path: Path, what: str = "case file") -> str:
@@ -91,14 +82,6 @@ def is_fhir_bundle(path: Path) -> bool:
     from reasoner.fhir.bundle import looks_like_bundle
 
     return looks_like_bundle(text)
-
-
-def _check_iris(graph: Graph, source: str) -> None:
-    """Ids are checked in the JSON; this catches the rest (terms expanded by @vocab)."""
-    for triple in graph:
-        for term in triple:
-            if isinstance(term, URIRef) and NOT_IN_IRI.search(term):
-                raise InputError(source, not_an_iri(str(term)))
 
 
 def json_case(text: str, source: str) -> dict:
@@ -160,11 +143,10 @@ def _huge_number_error(digits: str) -> str:
     return f"a number of {len(digits.lstrip('-'))} digits; a case's numbers have at most {MAX_DIGITS}"
 
 
-def _huge_number(exc: Exception, text: str, source: str) -> InputError | None:
-    """The Turtle parser's failure on a too-long integer, named by its line."""
-    if not (isinstance(exc, ValueError) and "integer string conversion" in str(exc)):
-        return None
-    found = re.search(r"(?<![\w.])[+-]?[0-9]{4301,}", text)
+def huge_number(text: str, source: str) -> InputError | None:
+    """A bare integer in Turtle too long for any reader to convert, named by its line
+    (a quoted one is a literal the input shapes refuse by field)."""
+    found = re.search(r"(?<![\w.\"])[+-]?[0-9]{4301,}", text)
     if found is None:
         return None
     return InputError(source, _huge_number_error(found.group()), field=f"line {text.count(chr(10), 0, found.start()) + 1}")
@@ -232,17 +214,6 @@ def _check_fields(node, source: str, where: str, keys: frozenset[str]) -> None:
             _check_fields(value, source, field, keys)
 
 
-def _parse_json(graph: Graph, text: str, source: str) -> None:
-    document = json_case(text, source)
-    try:
-        with no_network():
-            graph.parse(data=json.dumps(document), format="json-ld", base=CASE_BASE + quote(Path(source).stem))
-    except NetworkRefused as exc:
-        raise InputError(source, f"reading it tried to reach the network ({exc})", field="@context") from None
-    except Exception as exc:
-        raise InputError(source, f"not valid JSON-LD: {_first_line(exc)}") from None
-
-
 # Plain JSON cases need not name their nodes; stable IRIs keep decision IRIs stable. Each
 # property's keys are read from the published context ("requests" and "hasRequest").
 _NODE_NAMES = {GR.hasPatient: "patient", GR.hasRequest: "request", GR.hasTreatmentEpisode: "episode"}
@@ -275,76 +246,3 @@ def _name_unnamed_nodes(document: dict) -> None:
                 item["id"] = f"#{stem}-{count[stem]}" if numbered else f"#{stem}"
 
 
-def _first_line(exc: Exception) -> str:
-    text = " ".join((str(exc).strip() or type(exc).__name__).split())
-    # rdflib's Turtle errors quote the whole input after the message: keep the message.
-    found = re.search(r"at line (\d+).*?(Bad syntax \([^)]*\))", text)
-    if found:
-        return f"line {found.group(1)}: {found.group(2)}"
-    return text[:300]
-
-
-@lru_cache(maxsize=1)
-def _input_shapes() -> Graph:
-    return Graph().parse(SHAPES_DIR / "case-input.ttl", format="turtle")
-
-
-def check_case(graph: Graph, source: str, known_terms: dict[str, set[str]]) -> None:
-    """Raise InputError unless the case has the structure a decision needs and uses only
-    treatments, body regions and conditions the knowledge base knows (`known_terms`: kind
-    IRI -> known IRIs, as Reasoner.known_terms gives)."""
-    from pyshacl import validate
-
-    if (None, RDF.type, GR.Case) not in graph:
-        raise InputError(source, "no gr:Case in it: not a case file")
-    conforms, report, _ = validate(graph, shacl_graph=_input_shapes(), inference="none", advanced=False)
-    if not conforms:
-        raise _first_violation(report, graph, source)
-    requests = set(graph.subjects(RDF.type, GR.TreatmentRequest)) | set(graph.objects(None, GR.hasRequest))
-    unnamed = sorted(str(r) for r in requests if isinstance(r, BNode))
-    if unnamed:
-        raise InputError(source, "give every gr:TreatmentRequest an IRI (decisions are named after it)",
-                         field=f"{len(unnamed)} blank-node request(s)")
-    _check_terms(graph, source, known_terms)
-
-
-def _first_violation(report: Graph, data: Graph, source: str) -> InputError:
-    from reasoner.namespaces import SH
-
-    problems = []
-    for result in report.subjects(RDF.type, SH.ValidationResult):
-        focus = report.value(result, SH.focusNode)
-        path = report.value(result, SH.resultPath)
-        inverse = report.value(path, SH.inversePath) if isinstance(path, BNode) else None
-        path_text = "^" + _short(inverse) if inverse is not None else _short(path)
-        message = report.value(result, SH.resultMessage)
-        problems.append((_describe(focus, data), path_text, str(message)))
-    problems.sort()
-    focus, path, message = problems[0]
-    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-    return InputError(source, message + more, field=f"{focus} {path}".strip())
-
-
-def _check_terms(graph: Graph, source: str, known_terms: dict[str, set[str]]) -> None:
-    for prop, kind, what in TERM_RULES:
-        for subject, value in sorted(graph.subject_objects(prop)):
-            if str(value) not in known_terms[str(kind)]:
-                raise InputError(source, unknown_term(what, str(value), known_terms[str(kind)]),
-                                 field=f"{_short(subject)} {_short(prop)}")
-
-
-def _describe(node, data: Graph) -> str:
-    """An IRI as itself; a blank node by its type, since its label means nothing to a user."""
-    if isinstance(node, BNode):
-        kind = data.value(node, RDF.type)
-        return f"an unnamed {_short(kind)}" if kind is not None else "an unnamed node"
-    return _short(node)
-
-
-def _short(term) -> str:
-    if term is None:
-        return ""
-    text = str(term)
-    if isinstance(term, URIRef) and str(term).startswith(str(GR)):
-        return "gr:" + text[len(str(GR)):]
-    return text.rsplit("/", 1)[-1] if text.startswith("file:") else text

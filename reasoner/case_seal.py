@@ -18,20 +18,19 @@
   request, under gr:hasTreatmentEpisode an episode, ...).
 
 Which predicates are derived is read from the ontology, once: those whose definition says
-"Derived:", those of decisions and checks, and `gr:aboutRequest`. The single-case loader
-checks the parsed graph; batch runs the same rules as one SPARQL query over every case
-graph of a chunk."""
+"Derived:", those of decisions and checks, and `gr:aboutRequest`. The rules are one SPARQL
+query over every case graph of a store (`breach_query`), run by the one input check
+(reasoner/pipeline/case_input.py) for a single case and a batch chunk alike."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.namespace import OWL, SKOS
 
 from reasoner.case_names import local, suggestion
-from reasoner.errors import InputError
 from reasoner.namespaces import GR, KB
 
 PIPELINE_DOMAINS = (GR.Decision, GR.RequirementCheck)
@@ -84,112 +83,10 @@ def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
     return Seal(frozenset(derived), frozenset(types), frozenset(properties), frozenset(defined), frozenset(allowed))
 
 
-def _kinds(triples: list[tuple]) -> dict:
-    """Node -> the case classes it is one of, by type or by place."""
-    kinds: dict = {}
-    case_classes, places = set(CASE_CLASSES), dict(PLACES)
-    for s, p, o in triples:
-        if p == RDF.type and o in case_classes:
-            kinds.setdefault(s, set()).add(o)
-        elif p in places:
-            kinds.setdefault(o, set()).add(places[p])
-    return kinds
-
-
-def _misplaced(s, p, kinds: dict, seal: Seal) -> bool:
-    said_of = {c for prop, c in seal.allowed if prop == str(p)}
-    return bool(said_of) and any(str(kind) not in said_of for kind in kinds.get(s, ()))
-
-
-def _in_project(term) -> bool:
-    return str(term).startswith(str(GR)) or str(term).startswith(str(KB))
-
-
-def _unknown(p, o, seal: Seal) -> bool:
-    """A predicate of the project's namespaces that is no property of the ontology (kb:
-    has none), or a value there it has no term for."""
-    return (_in_project(p) and str(p) not in seal.properties) or \
-        (isinstance(o, URIRef) and _in_project(o) and str(o) not in seal.defined)
-
-
-def _about_a_term(subject) -> bool:
-    return isinstance(subject, URIRef) and (str(subject).startswith(str(GR)) or str(subject).startswith(str(KB)))
-
-
-def _reachable_from_cases(triples: list[tuple]) -> set:
-    """Every node a chain of statements leads to from a gr:Case of these triples; a case
-    fact (evidence of a triple, reasoner/letters/evidence.py) is reached from the subject it
-    names."""
-    links: dict = {}
-    for s, p, o in triples:
-        if p == GR.factSubject:
-            links.setdefault(o, []).append(s)
-        elif p != RDF.type:
-            links.setdefault(s, []).append(o)
-    seen = {s for s, p, o in triples if p == RDF.type and o == GR.Case}
-    todo = list(seen)
-    while todo:
-        for nxt in links.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
-
-
-def breaches(triples: Iterable[tuple], seal: Seal) -> list[tuple[tuple, str]]:
-    """Every (triple, kind) a case may not state; kind is a key of WHY."""
-    triples = list(triples)
-    reached, kinds = _reachable_from_cases(triples), _kinds(triples)
-    found = []
-    for s, p, o in triples:
-        if _about_a_term(s):
-            found.append(((s, p, o), "term"))
-        elif str(p) in seal.derived:
-            found.append(((s, p, o), "derived"))
-        elif p == RDF.type and str(o) in seal.pipeline_types:
-            found.append(((s, p, o), "type"))
-        elif s not in reached:
-            found.append(((s, p, o), "unreached"))
-        elif _unknown(p, o, seal):
-            found.append(((s, p, o), "unknown"))
-        elif _misplaced(s, p, kinds, seal):
-            found.append(((s, p, o), "misplaced"))
-    return found
-
-
 def first(found: Iterable[tuple[tuple, str]]) -> tuple[tuple, str] | None:
     """The one to report, in a stable order (the same in a single run and a batch)."""
     order = list(WHY)  # a triple that breaks two rules is reported under the first
     return min(found, key=lambda item: (tuple(str(x) for x in item[0]), order.index(item[1])), default=None)
-
-
-def check_sealed(graph: Graph, source: str, seal: Seal) -> None:
-    breach = first(breaches(graph, seal))
-    if breach:
-        (s, p, o), kind = breach
-        raise InputError(source, _why(breach, seal), field=f"{_short(s)} {_short(p)} {_short(o)}")
-
-
-def breach_text(found: Iterable[tuple[tuple, str]], seal: Seal) -> str:
-    """A batch record's error, in the single-case loader's words."""
-    breach = first(found)
-    (s, p, o), kind = breach
-    return f"{_short(s)} {_short(p)} {_short(o)}: {_why(breach, seal)}"
-
-
-def _why(breach: tuple[tuple, str], seal: Seal) -> str:
-    """WHY of its kind; for an unknown name, which one and the closest the ontology defines."""
-    (s, p, o), kind = breach
-    if kind == "misplaced":
-        said_of = " or ".join(sorted(_short(URIRef(c)) for prop, c in seal.allowed if prop == str(p)))
-        return f"{_short(p)} is said of a {said_of}, not of this node (see `guideline-reasoner terms --kind property`)"
-    if kind != "unknown":
-        return WHY[kind]
-    if _in_project(p) and str(p) not in seal.properties:
-        name, known, what = str(p), seal.properties, "property"
-    else:
-        name, known, what = str(o), seal.defined - seal.properties, "term"
-    return f"the ontology defines no {what} {_short(URIRef(name))}{suggestion(local(name), map(local, known))}"
 
 
 def breach_query(seal: Seal) -> str:
@@ -228,7 +125,27 @@ def breach_query(seal: Seal) -> str:
 }}"""
 
 
-def _short(term) -> str:
+def _in_project(term) -> bool:
+    return str(term).startswith(str(GR)) or str(term).startswith(str(KB))
+
+
+def why(breach: tuple[tuple, str], seal: Seal) -> str:
+    """WHY of its kind; for an unknown name, which one and the closest the ontology defines;
+    for a misplaced property, what it is said of."""
+    (s, p, o), kind = breach
+    if kind == "misplaced":
+        said_of = " or ".join(sorted(short(URIRef(c)) for prop, c in seal.allowed if prop == str(p)))
+        return f"{short(p)} is said of a {said_of}, not of this node (see `guideline-reasoner terms --kind property`)"
+    if kind != "unknown":
+        return WHY[kind]
+    if _in_project(p) and str(p) not in seal.properties:
+        name, known, what = str(p), seal.properties, "property"
+    else:
+        name, known, what = str(o), seal.defined - seal.properties, "term"
+    return f"the ontology defines no {what} {short(URIRef(name))}{suggestion(local(name), map(local, known))}"
+
+
+def short(term) -> str:
     if isinstance(term, Literal):
         return f'"{term}"'
     if isinstance(term, BNode):

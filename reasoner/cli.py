@@ -356,13 +356,37 @@ def run_serve(args) -> int:
     sock = serve_options.listening_socket(args.host, args.port)  # before any "endpoint on" line
     for warning in serve_options.warnings(args.host, token, origins):
         print(f"guideline-reasoner: warning: {warning}", file=sys.stderr)
+    import signal
+
+    # stopped while starting (before uvicorn takes SIGTERM over): still remove the snapshot and spool
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = create_app(path, timeout=args.timeout, max_result_mb=args.max_result_mb, token=token, workers=args.workers,
                      cors_origins=origins)
+    _refresh_on_hangup(app.state.runner)
     print(f"guideline-reasoner: SPARQL endpoint on http://{args.host}:{args.port}/sparql "
           f"(store {path}, read-only{', bearer token required' if token else ''}"
           f"{', CORS for ' + ' '.join(origins) if origins else ''})", file=sys.stderr)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    finally:
+        app.state.runner.close()
     return EXIT_OK
+
+
+def _refresh_on_hangup(runner) -> None:
+    """`kill -HUP` the server after a `load`: every worker moves to a new snapshot of the store."""
+    import signal
+    import threading
+
+    def refresh():
+        try:
+            runner.refresh()
+            print("guideline-reasoner: answering from a new snapshot of the store", file=sys.stderr)
+        except InputError as exc:
+            print(f"guideline-reasoner: error: {exc} (still answering from the old snapshot)", file=sys.stderr)
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=refresh, daemon=True).start())
 
 
 def run_validate(args) -> int:

@@ -10,8 +10,10 @@ example queries on /. How a request is read: reasoner/protocol_request.py. CORS 
 origins given (`serve --cors`).
 Read-only: updates, LOAD/CLEAR/DROP and SERVICE are refused with 403, decided from the
 query's parse (reasoner/query_guard.py); a query the check cannot parse gets 400. Queries
-run in worker processes with a timeout and without network access
-(reasoner/query_runner.py). An optional bearer token guards every route.
+run in worker processes with a timeout and without network access, all on one snapshot of
+the store, with a worker kept for short queries (reasoner/query_runner.py). A request body is
+read only up to MAX_BODY, and a result over the cap is stopped while it is serialized, so
+neither is ever held whole. An optional bearer token guards every route.
 Spec: https://www.w3.org/TR/sparql11-protocol/"""
 
 from __future__ import annotations
@@ -21,21 +23,54 @@ import html
 import secrets
 from pathlib import Path
 
+import anyio.to_thread
 import pyoxigraph as ox
+from anyio import CapacityLimiter
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from reasoner.paths import QUERIES_DIR
 from reasoner.protocol_request import ProtocolError, read_query_operation
-from reasoner.query_runner import QueryRunner, negotiate
+from reasoner.query_runner import Answer, QueryRunner, negotiate, open_spool
 
 MAX_BODY = 1 * 2**20
+CHUNK = 256 * 1024
+
+
+def too_large() -> Response:
+    # Connection: close, so the server stops reading the rest of the body instead of
+    # reading it to throw it away
+    return PlainTextResponse(f"request body over {MAX_BODY // 1024} KB", status_code=413,
+                             headers={"Connection": "close"})
+
+
+async def read_body(request: Request) -> bytes | None:
+    """The request body, read as it arrives; None as soon as it passes MAX_BODY."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+def response_for(answer: Answer) -> Response:
+    if answer.path is None:
+        return Response(answer.body, status_code=answer.status, media_type=answer.media_type, headers=answer.headers)
+    handle = open_spool(answer)
+
+    def chunks():
+        with handle:
+            while data := handle.read(CHUNK):
+                yield data
+
+    return StreamingResponse(chunks(), status_code=answer.status, media_type=answer.media_type,
+                             headers={"Content-Length": str(answer.size), **answer.headers})
 
 
 class BearerToken(BaseHTTPMiddleware):
@@ -113,13 +148,16 @@ def create_app(store: Path, timeout: float = 10.0, max_result_mb: int = 50, toke
     """`cors_origins`: browser origins allowed to call the endpoint (exact match; "*" for
     any); none by default, since the store holds health information."""
     runner = QueryRunner(str(store), workers=workers, timeout=timeout, max_result_bytes=max_result_mb * 2**20)
+    # a thread per running or waiting query (the runner bounds how many wait), not the
+    # shared default pool of 40, so a queue of slow queries cannot hold every thread
+    threads = CapacityLimiter(runner.max_waiting + workers + 8)
 
     async def sparql(request: Request) -> Response:
         if int(request.headers.get("content-length") or 0) > MAX_BODY:
-            return PlainTextResponse(f"request body over {MAX_BODY // 1024} KB", status_code=413)
-        body = await request.body() if request.method == "POST" else b""
-        if len(body) > MAX_BODY:
-            return PlainTextResponse(f"request body over {MAX_BODY // 1024} KB", status_code=413)
+            return too_large()
+        body = await read_body(request) if request.method == "POST" else b""
+        if body is None:
+            return too_large()
         accept = request.headers.get("accept", "")
         # the endpoint's own URL: the base IRI of relative IRIs in queries, and sd:endpoint
         endpoint = str(request.url.replace(query="", fragment=""))
@@ -135,9 +173,9 @@ def create_app(store: Path, timeout: float = 10.0, max_result_mb: int = 50, toke
             if "text/html" in accept:
                 return HTMLResponse(home_page())
             return service_description(endpoint, accept)
-        answer = await run_in_threadpool(runner.run, operation.query, operation.default_graphs,
-                                         operation.named_graphs, accept, endpoint)
-        return Response(answer.body, status_code=answer.status, media_type=answer.media_type)
+        answer = await anyio.to_thread.run_sync(runner.run, operation.query, operation.default_graphs,
+                                                operation.named_graphs, accept, endpoint, limiter=threads)
+        return response_for(answer)
 
     async def home(request: Request) -> Response:
         return HTMLResponse(home_page())
@@ -154,6 +192,8 @@ def create_app(store: Path, timeout: float = 10.0, max_result_mb: int = 50, toke
                                      allow_headers=["Accept", "Authorization", "Content-Type"], max_age=600))
     if token:
         middleware.append(Middleware(BearerToken, token=token))
-    return Starlette(routes=[Route("/", home), Route("/sparql", sparql, methods=["GET", "POST"])],
-                     middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=[Route("/", home), Route("/sparql", sparql, methods=["GET", "POST"])],
+                    middleware=middleware, lifespan=lifespan)
+    app.state.runner = runner  # `serve` refreshes its snapshot on SIGHUP
+    return app
 

@@ -12,6 +12,10 @@ class InputError(Exception):
         self.field = field
         super().__init__(str(self))
 
+    @property
+    def detail(self) -> str:
+        """The message without the file name: a batch record's error, whose case is its own field."""
+        return f"{self.field}: {self.problem}" if self.field else self.problem
+
     def __str__(self) -> str:
-        where = f"{self.source}: {self.field}" if self.field else self.source
-        return f"{where}: {self.problem}"
+        return f"{self.source}: {self.detail}"

@@ -1,4 +1,4 @@
-"""The IRIs the engine refers to by name."""
+"""The IRIs the engine refers to by name: namespaces, and the graphs of the stores."""
 
 from rdflib import Namespace
 
@@ -6,6 +6,30 @@ GR = Namespace("https://w3id.org/guideline-reasoner/ontology#")
 KB = Namespace("https://w3id.org/guideline-reasoner/kb#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 PROV = Namespace("http://www.w3.org/ns/prov#")
+OWL_VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+# The published JSON-LD context (served from ontology/context.jsonld, never fetched).
+CONTEXT_IRI = "https://w3id.org/guideline-reasoner/context.jsonld"
+# Relative ids of JSON cases resolve against this base plus the file's stem (or, in a JSON
+# lines batch input, the file's stem and line number).
+CASE_BASE = "https://w3id.org/guideline-reasoner/case/"
+
+# The knowledge base ontology, whose owl:versionInfo is the knowledge-base version.
+KB_ONTOLOGY = "https://w3id.org/guideline-reasoner/kb"
+
+# Graphs: the knowledge base (embedded and remote stores, the endpoint's store); in one
+# case's embedded store, its input, what the pipeline derives and the SHACL report.
+GRAPH = "urn:guideline-reasoner:graph:"
+KB_GRAPH = GRAPH + "kb"
+CASE_GRAPH = GRAPH + "case"
+DERIVED_GRAPH = GRAPH + "derived"
+REPORT_GRAPH = GRAPH + "report"
+ERRORS_GRAPH = GRAPH + "errors"           # batch N-Quads output: one triple per refused case
+BATCH_CASE = "urn:guideline-reasoner:batch:"  # + the case's place in its chunk: its graph there
+BATCH_ERROR = BATCH_CASE + "error"
 
 PREFIXES = {
     "gr": str(GR),
@@ -19,3 +43,9 @@ PREFIXES = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "dcterms": "http://purl.org/dc/terms/",
 }
+
+
+def kb_version_ask(version: str, graph: str | None = None) -> str:
+    """The one question every store is asked before a run: does it hold this knowledge base?"""
+    pattern = f'<{KB_ONTOLOGY}> <{OWL_VERSION_INFO}> "{version}"'
+    return f"ASK {{ GRAPH <{graph}> {{ {pattern} }} }}" if graph else f"ASK {{ {pattern} }}"

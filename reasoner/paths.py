@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from reasoner.namespaces import CONTEXT_IRI, KB_ONTOLOGY as KB_IRI  # noqa: F401  (IRIs live in namespaces.py)
+
 HOME = Path(os.environ.get("GUIDELINE_REASONER_HOME", Path(__file__).resolve().parent.parent))
 ONTOLOGY_DIR = HOME / "ontology"
 CATALOG = ONTOLOGY_DIR / "catalog-v001.xml"
-KB_IRI = "https://w3id.org/guideline-reasoner/kb"
 SHAPES_DIR = HOME / "shapes"
 QUERIES_DIR = HOME / "queries"
 CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
-CONTEXT_IRI = "https://w3id.org/guideline-reasoner/context.jsonld"

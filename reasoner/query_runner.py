@@ -1,192 +1,249 @@
-"""Run read-only SPARQL queries against the on-disk store in worker processes, so a query
-that runs past the timeout can really be stopped (the worker is killed and replaced)
-while the server goes on answering others.
+"""Run read-only SPARQL queries in worker processes (reasoner/query_worker.py), so a query
+that runs past the timeout can really be stopped (the worker is killed and replaced) while
+the server goes on answering others.
 
-Each worker opens the store read-only once and answers (query, graphs, formats) messages
-with serialized results. The parent never opens the store itself. Before it runs a query a
-worker checks it from its parse (reasoner/query_guard.py: no update, no SERVICE), inside the
-timeout like the query; and the worker has no network access (reasoner/no_network.py), so
-a SERVICE call the check missed still reaches nothing."""
+All workers answer from one snapshot of the store (reasoner/store_snapshot.py), taken when
+the runner starts and again on `refresh()`; the parent opens the store only to take it.
+
+Slow queries must not starve fast ones. There are `workers` general workers, taken in
+arrival order, and one more worker for short queries: while every general worker is busy,
+it takes the newest waiting query that it has not tried yet and gives it SHORT_QUERY_SECONDS.
+A query done by then is answered at once; one that is not is stopped (the short worker is
+replaced) and waits for a general worker in its old place, having lost that much time. So a
+fast query that comes while slow ones hold every general worker waits for at most one short
+try of another query, not for the slow ones. At most MAX_WAITING queries wait; more get 503.
+
+Results reach the server as bytes when small and as a spool file when large (deleted once
+sent); a result over the cap is stopped while it is being serialized."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
-import queue
+import os
+import shutil
+import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
 
-# Media types per result kind, first is the default.
-SOLUTION_FORMATS = {
-    "application/sparql-results+json": "JSON", "application/json": "JSON",
-    "application/sparql-results+xml": "XML", "application/xml": "XML",
-    "text/csv": "CSV", "text/tab-separated-values": "TSV",
-}
-GRAPH_FORMATS = {
-    "text/turtle": "TURTLE", "application/n-triples": "N_TRIPLES", "application/ld+json": "JSON_LD",
-    "application/rdf+xml": "RDF_XML", "application/n-quads": "N_QUADS", "application/trig": "TRIG",
-}
+from reasoner.query_worker import WORKER_DATA_BYTES, negotiate, serve_queries  # noqa: F401 (negotiate: for the endpoint)
+from reasoner.store_snapshot import remove_snapshot, take_snapshot
+
+SHORT_QUERY_SECONDS = 0.5
+MAX_WAITING = 64
+STARTUP_SECONDS = 60  # a worker that has not opened the snapshot by then is taken as dead
+GENERAL, SHORT = "general", "short"
+OVERRAN, DIED = "overran", "died"
 
 
 @dataclass
 class Answer:
     status: int
     media_type: str
-    body: bytes
-
-
-def negotiate(accept: str, offered: dict[str, str]) -> str:
-    """The first offered media type the Accept header admits (q-values respected roughly:
-    entries with q=0 are skipped); the default when it admits none or is */*."""
-    wanted = []
-    for part in (accept or "").split(","):
-        fields = [f.strip() for f in part.split(";")]
-        q = next((float(f[2:]) for f in fields[1:] if f.startswith("q=") and _is_float(f[2:])), 1.0)
-        if fields[0] and q > 0:
-            wanted.append((q, fields[0].lower()))
-    for _, media in sorted(wanted, key=lambda w: -w[0]):
-        if media in offered:
-            return media
-        if media.endswith("/*") and media != "*/*":
-            match = next((m for m in offered if m.startswith(media[:-1])), None)
-            if match:
-                return match
-    return next(iter(offered))
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def dataset_options(ox, declares_dataset: bool, default_graphs: list[str], named_graphs: list[str]) -> dict:
-    """Store.query options for the RDF dataset. A protocol dataset (default-graph-uri,
-    named-graph-uri) replaces the query's FROM / FROM NAMED, all of it, as the Protocol says
-    (2.1.4): with only default-graph-uri there are no named graphs, with only named-graph-uri
-    an empty default graph. Without one, the query's own FROM / FROM NAMED hold; and without
-    those, the default graph is the union of all graphs."""
-    if default_graphs or named_graphs:
-        return {"default_graph": [ox.NamedNode(g) for g in default_graphs],
-                "named_graphs": [ox.NamedNode(g) for g in named_graphs]}
-    if declares_dataset:
-        return {}  # Oxigraph's union option would override the query's FROM
-    return {"use_default_graph_as_union": True}
-
-
-def _worker(path: str, inbox, outbox) -> None:
-    import sys
-
-    from reasoner.no_network import forbid_network
-
-    try:
-        forbid_network()  # first, so every thread started from here on inherits it
-    except OSError as exc:
-        print(f"guideline-reasoner: query worker keeps network access ({exc.strerror}); "
-              "SERVICE is still refused by the query check", file=sys.stderr)
-    if sys.version_info >= (3, 11):
-        # rdflib's parser takes ~11 frames per triple pattern, so the default limit refused
-        # queries of 85 patterns; 3.11 keeps Python calls off the C stack (measured: no crash
-        # up to this limit, deeper queries get 400)
-        sys.setrecursionlimit(20_000)
-    import pyoxigraph as ox
-
-    from reasoner.query_guard import Refusal, screen
-
-    store = ox.Store.read_only(path)
-    while True:
-        message = inbox.get()
-        if message is None:
-            return
-        query, default_graphs, named_graphs, accept, base_iri = message
-        try:
-            screened = screen(query)
-            if isinstance(screened, Refusal):
-                kind = "forbidden" if screened.status == 403 else "bad"
-                outbox.put((kind, "text/plain", screened.message.encode()))
-                continue
-            kwargs = dataset_options(ox, screened.declares_dataset, default_graphs, named_graphs)
-            result = store.query(screened.text, base_iri=base_iri, **kwargs)  # the text the check parsed
-            if isinstance(result, ox.QueryTriples):
-                media = negotiate(accept, GRAPH_FORMATS)
-                body = ox.serialize(result, format=getattr(ox.RdfFormat, GRAPH_FORMATS[media]))
-            elif isinstance(result, ox.QueryBoolean):
-                media = negotiate(accept, SOLUTION_FORMATS)
-                body = result.serialize(format=getattr(ox.QueryResultsFormat, SOLUTION_FORMATS[media]))
-            else:
-                media = negotiate(accept, SOLUTION_FORMATS)
-                body = result.serialize(format=getattr(ox.QueryResultsFormat, SOLUTION_FORMATS[media]))
-            outbox.put(("ok", media, body))
-        except SyntaxError as exc:
-            outbox.put(("bad", "text/plain", f"the query does not parse: {exc}".encode()))
-        except Exception as exc:  # evaluation errors from the store: report, keep serving
-            outbox.put(("error", "text/plain", f"the query failed: {exc}".encode()))
+    body: bytes = b""
+    path: str | None = None  # a spool file holding the body instead; whoever sends it deletes it
+    size: int = 0
+    headers: dict = field(default_factory=dict)
 
 
 class _Worker:
-    def __init__(self, ctx, path: str):
-        self.inbox, self.outbox = ctx.Queue(), ctx.Queue()
-        self.process = ctx.Process(target=_worker, args=(path, self.inbox, self.outbox), daemon=True)
+    def __init__(self, ctx, snapshot: Path, max_result_bytes: int):
+        self.snapshot = snapshot
+        self.connection, child = ctx.Pipe()
+        self.process = ctx.Process(target=serve_queries, args=(str(snapshot), child, max_result_bytes), daemon=True)
         self.process.start()
+        child.close()
+        self.ready = False
+
+    def execute(self, message: tuple, seconds: float):
+        """The worker's reply, or OVERRAN when it takes longer than `seconds`, or DIED."""
+        if not self.ready:  # a new worker: its start-up is not the query's time
+            if not wait([self.connection, self.process.sentinel], timeout=STARTUP_SECONDS) or \
+                    self._receive() != "ready":
+                return DIED
+            self.ready = True
+        try:
+            self.connection.send(message)
+        except OSError:
+            return DIED
+        ready = wait([self.connection, self.process.sentinel], timeout=seconds)
+        if self.connection in ready:
+            return self._receive()
+        return DIED if ready else OVERRAN
+
+    def _receive(self):
+        try:
+            return self.connection.recv()
+        except (EOFError, OSError):
+            return DIED
 
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
+        self.connection.close()
+
+
+@dataclass(eq=False)
+class _Job:
+    message: tuple
+    seq: int
+    tried_short: bool = False
+    lane: str | None = None
+    worker: _Worker | None = None
 
 
 class QueryRunner:
-    """A small pool of query workers over one store, with a per-query timeout and a cap on
-    the size of a serialized result."""
+    """The query workers over one store snapshot, with a per-query timeout, a cap on the
+    size of a serialized result, a short-query worker and a bounded wait."""
 
-    def __init__(self, path: str, workers: int = 2, timeout: float = 10.0, max_result_bytes: int = 50 * 2**20):
-        self.path, self.timeout, self.max_result_bytes = path, timeout, max_result_bytes
+    def __init__(self, path: str, workers: int = 2, timeout: float = 10.0, max_result_bytes: int = 50 * 2**20,
+                 short_seconds: float = SHORT_QUERY_SECONDS, max_waiting: int = MAX_WAITING):
         if workers < 1:
             raise ValueError("a query runner needs at least one worker; with none every query waits forever")
+        self.path, self.workers, self.timeout = Path(path), workers, timeout
+        self.max_result_bytes, self.short_seconds, self.max_waiting = max_result_bytes, short_seconds, max_waiting
         self._ctx = mp.get_context("spawn")
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._all: list[_Worker] = []
-        self._lock = threading.Lock()
-        for _ in range(workers):
-            self._add_worker()
+        self._spool = Path(tempfile.mkdtemp(prefix="guideline-reasoner-results-"))  # 0700: results are health data
+        self._ids = itertools.count()
+        self._cond = threading.Condition()
+        self._waiting: list[_Job] = []
+        self._snapshot = take_snapshot(self.path)
+        self._users = {self._snapshot: 0}  # snapshot -> live workers on it
+        self._idle = [self._spawn() for _ in range(workers)]
+        self._short: _Worker | None = self._spawn()  # None while it runs a query
+        self._busy: set[_Worker] = set()
 
-    def _add_worker(self) -> None:
-        worker = _Worker(self._ctx, self.path)
-        with self._lock:
-            self._all.append(worker)
-        self._idle.put(worker)
+    @property
+    def snapshot(self) -> Path:
+        return self._snapshot
 
+    def _spawn(self) -> _Worker:
+        """A worker on the current snapshot (call with the lock held, or before any thread runs)."""
+        self._users[self._snapshot] += 1
+        return _Worker(self._ctx, self._snapshot, self.max_result_bytes)
+
+    def _retire(self, worker: _Worker) -> None:
+        """Stop a worker; drop its snapshot when it was the last one on an old snapshot."""
+        worker.stop()
+        with self._cond:
+            self._users[worker.snapshot] -= 1
+            if worker.snapshot != self._snapshot and self._users[worker.snapshot] == 0:
+                del self._users[worker.snapshot]
+                remove_snapshot(worker.snapshot)
+
+    # --- scheduling (all with self._cond held) -------------------------------------
+    def _dispatch(self) -> None:
+        while self._idle and self._waiting:
+            job = self._waiting.pop(0)
+            job.lane, job.worker = GENERAL, self._idle.pop()
+        if self._short is not None:
+            untried = [job for job in self._waiting if not job.tried_short]
+            if untried:
+                job = untried[-1]  # the newest: the one most likely to be waiting behind slow queries
+                self._waiting.remove(job)
+                job.lane, job.worker, self._short = SHORT, self._short, None
+        self._cond.notify_all()
+
+    def _give_back(self, lane: str, worker: _Worker) -> None:
+        if worker.snapshot != self._snapshot:  # from before a refresh: retire it, start one on the new snapshot
+            threading.Thread(target=self._retire, args=(worker,), daemon=True).start()
+            worker = self._spawn()
+        if lane == SHORT:
+            self._short = worker
+        else:
+            self._idle.append(worker)
+        self._dispatch()
+
+    # --- running -------------------------------------------------------------------
     def run(self, query: str, default_graphs: list[str], named_graphs: list[str], accept: str,
             base_iri: str | None = None) -> Answer:
         """`base_iri` resolves the query's relative IRIs (the endpoint's URL)."""
-        worker = self._idle.get()
-        worker.inbox.put((query, default_graphs, named_graphs, accept, base_iri))
-        try:
-            kind, media, body = worker.outbox.get(timeout=self.timeout)
-        except queue.Empty:
-            worker.stop()
-            with self._lock:
-                self._all.remove(worker)
-            self._add_worker()
+        spool_path = str(self._spool / f"{next(self._ids)}.out")
+        job = _Job((query, default_graphs, named_graphs, accept, base_iri, spool_path), next(self._ids))
+        with self._cond:
+            if len(self._waiting) >= self.max_waiting:
+                return Answer(503, "text/plain", f"{len(self._waiting)} queries are waiting already; try again "
+                                                 "shortly".encode(), headers={"Retry-After": "5"})
+            self._waiting.append(job)
+            self._dispatch()
+        while True:
+            with self._cond:
+                while job.worker is None:
+                    self._cond.wait()
+                lane, worker = job.lane, job.worker
+                self._busy.add(worker)
+            seconds = self.timeout if lane == GENERAL else min(self.short_seconds, self.timeout)
+            reply = worker.execute(job.message, seconds)
+            if reply in (OVERRAN, DIED):
+                self._retire(worker)
+            with self._cond:
+                self._busy.discard(worker)
+                if reply in (OVERRAN, DIED):
+                    worker = self._spawn()
+                if lane == SHORT and reply == OVERRAN and self.short_seconds < self.timeout:
+                    # back to its place in the queue, for a general worker
+                    job.tried_short, job.lane, job.worker = True, None, None
+                    self._waiting.insert(sum(1 for other in self._waiting if other.seq < job.seq), job)
+                    self._give_back(lane, worker)
+                    continue
+                self._give_back(lane, worker)
+            return self._answer(reply)
+
+    def _answer(self, reply) -> Answer:
+        if reply == OVERRAN:
             return Answer(503, "text/plain", f"the query ran past the {self.timeout:g} s timeout and was stopped; "
                                              "narrow it or raise --timeout".encode())
-        self._idle.put(worker)
-        if kind == "bad":
-            return Answer(400, media, body)
-        if kind == "forbidden":
-            return Answer(403, media, body)
-        if kind == "error":
-            return Answer(500, media, body)
-        if len(body) > self.max_result_bytes:
-            return Answer(413, "text/plain", f"the result is {len(body) // 2**20} MB, over the "
-                                             f"{self.max_result_bytes // 2**20} MB cap; narrow the query or raise "
-                                             "--max-result-mb".encode())
-        return Answer(200, media, body)
+        if reply == DIED:
+            return Answer(503, "text/plain", f"the query needed more than the {WORKER_DATA_BYTES // 2**20} MB a query "
+                                             "worker may use (or its worker ended otherwise) and was stopped; narrow "
+                                             "it".encode())
+        kind, media, payload = reply
+        body, path, size = (payload[1], None, len(payload[1])) if payload[0] == "bytes" else (b"", payload[1], payload[2])
+        if kind == "ok":
+            return Answer(200, media, body, path, size)
+        if kind == "too-large":
+            return Answer(413, "text/plain", f"the result is over the {self.max_result_bytes // 2**20} MB cap; "
+                                             "narrow the query or raise --max-result-mb".encode())
+        return Answer({"bad": 400, "forbidden": 403}.get(kind, 500), media, body)
+
+    def refresh(self) -> Path:
+        """Take a new snapshot of the store; idle workers are replaced at once, busy ones
+        after their query. Queries from now on see the new snapshot."""
+        snapshot = take_snapshot(self.path)
+        with self._cond:
+            self._snapshot = snapshot
+            self._users[snapshot] = 0
+            stale = list(self._idle) + ([self._short] if self._short is not None else [])
+            self._idle = [self._spawn() for _ in self._idle]
+            if self._short is not None:
+                self._short = self._spawn()
+            self._dispatch()
+        for worker in stale:
+            self._retire(worker)
+        return snapshot
 
     def close(self) -> None:
-        with self._lock:
-            workers, self._all = self._all, []
+        with self._cond:
+            workers = self._idle + list(self._busy) + ([self._short] if self._short is not None else [])
+            self._idle, self._short = [], None
+            snapshots = list(self._users)
         for worker in workers:
-            worker.inbox.put(None)
+            try:
+                worker.connection.send(None)
+            except OSError:
+                pass
             worker.stop()
+        for snapshot in snapshots:
+            remove_snapshot(snapshot)
+        shutil.rmtree(self._spool, ignore_errors=True)
+
+
+def open_spool(answer: Answer):
+    """The spool file of an answer, open for reading and already unlinked, so it goes away
+    once sent, even if the client hangs up."""
+    handle = open(answer.path, "rb")  # noqa: SIM115 (closed by the caller)
+    os.unlink(answer.path)
+    return handle

@@ -2,35 +2,33 @@
 GraphDB, ...) through the standard protocols: the knowledge base and the case are put in
 named graphs with the Graph Store Protocol, every CONSTRUCT runs in the store with those
 graphs as its default graph (`default-graph-uri`), and each result is added to the case's
-graph, so the decisions land in the store. SHACL runs here, as in the embedded pipeline;
-its report is stored with the rest.
+graph, so the decisions land in the store (reasoner/pipeline/stores.py, RemoteStore).
+SHACL runs here, as in the embedded pipeline; its report is stored with the rest.
 
 Graphs: <urn:guideline-reasoner:graph:kb> for the knowledge base (replaced when its
 version changes) and the case IRI for the case with everything derived from it."""
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
 
-from reasoner import queries
-from reasoner.engine import (CASE_GRAPH, DERIVED_GRAPH, INPUT_HASH, REPORT_GRAPH, CaseResult, Reasoner, input_hash,
-                             stamp_inputs)
+from reasoner.engine import Reasoner
 from reasoner.errors import InputError
-from reasoner.store import KB_GRAPH, case_graph_name
+from reasoner.namespaces import KB_GRAPH, KB_ONTOLOGY, OWL_VERSION_INFO
+from reasoner.pipeline.stores import RemoteStore
 
 
-class RemoteReasoner(Reasoner):
-    def __init__(self, query_url: str, gsp_url: str, kb=None, timeout: float = 120.0):
-        super().__init__(kb)
+class SparqlService:
+    """A SPARQL 1.1 store's query URL and Graph Store Protocol URL."""
+
+    def __init__(self, query_url: str, gsp_url: str, timeout: float = 120.0):
         self.query_url, self.gsp_url, self.timeout = query_url, gsp_url, timeout
-        self._kb_ready = False
 
-    # --- protocol ------------------------------------------------------------------
     def _http(self, url: str, data: bytes | None = None, headers: dict | None = None, method: str = "GET") -> bytes:
         request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
         try:
@@ -41,62 +39,45 @@ class RemoteReasoner(Reasoner):
         except (urllib.error.URLError, OSError) as exc:
             raise InputError(url, f"cannot reach the store ({getattr(exc, 'reason', exc)})") from None
 
-    def _graph_url(self, graph: str) -> str:
-        return f"{self.gsp_url}?{urllib.parse.urlencode({'graph': graph})}"
+    def put(self, graph: str, ntriples: bytes, replace: bool) -> None:
+        """Replace (PUT) or add to (POST) a named graph."""
+        self._http(f"{self.gsp_url}?{urllib.parse.urlencode({'graph': graph})}", rdf11_ntriples(ntriples),
+                   {"Content-Type": "application/n-triples"}, "PUT" if replace else "POST")
 
-    def _put(self, graph: str, ntriples: bytes, replace: bool) -> None:
-        self._http(self._graph_url(graph), ntriples, {"Content-Type": "application/n-triples"},
-                   "PUT" if replace else "POST")
-
-    def _query(self, query: str, graphs: list[str], accept: str) -> bytes:
+    def query(self, query: str, graphs: list[str], accept: str) -> bytes:
         params = [("query", query)] + [("default-graph-uri", g) for g in graphs]
         return self._http(self.query_url, urllib.parse.urlencode(params).encode(),
                           {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, "POST")
 
-    def _ensure_kb(self) -> None:
-        if self._kb_ready:
-            return
-        ask = f'ASK {{ <https://w3id.org/guideline-reasoner/kb> <http://www.w3.org/2002/07/owl#versionInfo> "{self.kb.version}" }}'
-        answer = self._query(ask, [KB_GRAPH.value], "application/sparql-results+json")
-        if b"true" not in answer:
-            self._put(KB_GRAPH.value, self.kb.closure_ntriples, replace=True)
-        self._kb_ready = True
+    def construct(self, query: str, graphs: list[str]) -> bytes:
+        return self.query(query, graphs, "application/n-triples")
 
-    # --- pipeline --------------------------------------------------------------------
-    def _decide_once(self, case: Graph, source: str) -> CaseResult:
-        self._ensure_kb()
-        name = case_graph_name(case).value
-        graphs = [KB_GRAPH.value, name]
-        self._put(name, case.serialize(format="nt", encoding="utf-8"), replace=True)
-        derived = Graph()
-        for stage in queries.DERIVATION_STAGES:
-            self._remote_stage(stage, graphs, name, derived)
-        report, conforms = self._validate(case, derived)
-        self._put(name, report.serialize(format="nt", encoding="utf-8"), replace=False)
-        for stage in queries.DECISION_STAGES:
-            self._remote_stage(stage, graphs, name, derived)
-        result = self._local_result(case, derived, report, conforms, source)
-        before = len(derived)
-        stamp_inputs(result.store, derived, input_hash(result.store.quads_for_pattern(None, None, None, CASE_GRAPH)))
-        stamps = Graph()
-        for triple in derived.triples((None, URIRef(INPUT_HASH.value), None)):
-            stamps.add(triple)
-        if len(derived) > before:
-            self._put(name, stamps.serialize(format="nt", encoding="utf-8"), replace=False)
-        return result
+    def holds_kb_version(self, version: str) -> bool:
+        """Whether the store's knowledge-base graph is this version. A SELECT read as JSON:
+        Virtuoso 7.2 answers ASK as a one-row result set, and a search for "true" in the
+        text found `"ordered": true` and skipped the upload."""
+        select = f"SELECT ?version WHERE {{ <{KB_ONTOLOGY}> <{OWL_VERSION_INFO}> ?version }}"
+        answer = json.loads(self.query(select, [KB_GRAPH], "application/sparql-results+json"))
+        return version in {row["version"]["value"] for row in answer["results"]["bindings"]}
 
-    def _remote_stage(self, stage: str, graphs: list[str], name: str, collected: Graph) -> None:
-        for query in queries.stage(stage):
-            triples = self._query(query.text, graphs, "application/n-triples")
-            if triples.strip():
-                self._put(name, triples, replace=False)
-                collected.parse(data=triples.decode("utf-8"), format="nt")
 
-    def _local_result(self, case: Graph, derived: Graph, report: Graph, conforms: bool, source: str) -> CaseResult:
-        """The same result object as the embedded pipeline, for rendering."""
-        store = ox.Store()
-        store.extend(self._kb_quads)
-        for graph, node in ((case, CASE_GRAPH), (derived, DERIVED_GRAPH), (report, REPORT_GRAPH)):
-            store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=node)
-        return CaseResult(source, store, report, conforms, derived)
+class RemoteReasoner(Reasoner):
+    def __init__(self, query_url: str, gsp_url: str, kb=None, timeout: float = 120.0):
+        super().__init__(kb)
+        self.service = SparqlService(query_url, gsp_url, timeout)
+        self._kb_ready = False
 
+    def _open_store(self, cases) -> RemoteStore:
+        if not self._kb_ready:
+            if not self.service.holds_kb_version(self.kb.version):
+                self.service.put(KB_GRAPH, self.kb.closure_ntriples, replace=True)
+            self._kb_ready = True
+        [case] = cases
+        return RemoteStore(self.service, self._kb_quads, case)
+
+
+def rdf11_ntriples(ntriples: bytes) -> bytes:
+    """The triples with every `"x"^^xsd:string` written `"x"`, one term as RDF 1.1 says. The
+    knowledge-base closure holds both spellings of some literals; a store that keeps them
+    apart (Virtuoso 7.2 does, as RDF 1.0 did) would otherwise answer each row twice."""
+    return ox.serialize(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)

@@ -11,6 +11,7 @@ from rdflib import Graph
 
 from reasoner import queries
 from reasoner.engine import CaseResult
+from reasoner.pipeline.run import Store
 from reasoner.namespaces import PREFIXES
 
 OUTCOME_WORDS = {
@@ -21,8 +22,9 @@ OUTCOME_WORDS = {
 }
 
 
-def decision_records(result: CaseResult) -> list[dict]:
-    """The decisions of one case in the JSON output contract (see README)."""
+def decision_records(result: CaseResult | Store, source: str | None = None) -> list[dict]:
+    """The decisions in a decided store (one case's result, or a batch chunk's store) in
+    the JSON output contract (see README); `case` is `source`, or the result's own."""
     evidence = reason_evidence(result)
     reasons: dict[str, list[dict]] = defaultdict(list)
     for row in result.select(queries.query("output/reasons.rq")):
@@ -48,7 +50,7 @@ def decision_records(result: CaseResult) -> list[dict]:
     records = []
     for row in result.select(queries.query("output/decisions.rq")):
         records.append({
-            "case": result.source,
+            "case": result.source if source is None else source,
             "request": row["request"],
             "item": row["item"],
             "treatment": row["treatmentLabel"],
@@ -70,7 +72,7 @@ def decision_records(result: CaseResult) -> list[dict]:
     return records
 
 
-def reason_evidence(result: CaseResult) -> dict[tuple[str, str, str], list[dict]]:
+def reason_evidence(result: CaseResult | Store) -> dict[tuple[str, str, str], list[dict]]:
     """(request, requirement id, recommendation) -> the text spans the reason rests on, in
     the order they stand in the letter (queries/output/reason-evidence.rq)."""
     found: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
@@ -144,7 +146,7 @@ def bind_prefixes(graph: Graph) -> Graph:
 
 
 def as_rdf(results: list[CaseResult], fmt: str) -> str:
-    """The explanation triples (applicability, checks, decisions, provenance) of every case."""
+    """The decision graph (decisions, reasons, provenance) of every case."""
     merged = Graph()
     for result in results:
         merged += result.explanation
@@ -152,5 +154,18 @@ def as_rdf(results: list[CaseResult], fmt: str) -> str:
     if fmt == "json-ld":
         from reasoner.jsonld_contexts import published_context
 
-        return merged.serialize(format="json-ld", context=published_context(), indent=2)
+        document = json.loads(merged.serialize(format="json-ld", context=published_context()))
+        return json.dumps(_canonical(document), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return merged.serialize(format=fmt)
+
+
+def _canonical(node, key: str | None = None):
+    """The JSON-LD in one order: rdflib writes nodes and values in hash order, which
+    changes from run to run. Lists of values and nodes are sorted; a context and an
+    @list keep theirs (their order means something)."""
+    if isinstance(node, dict):
+        return {k: v if k == "@context" else _canonical(v, k) for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_canonical(item) for item in node]
+        return items if key == "@list" else sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return node

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from reasoner import namespaces
 from reasoner.errors import InputError
 from reasoner.knowledge import KnowledgeBase
 from reasoner.paths import QUERIES_DIR, SHAPES_DIR
@@ -116,7 +117,7 @@ def _check_queries_parse(say) -> int:
     return bad
 
 
-GR = "https://w3id.org/guideline-reasoner/ontology#"
+GR = str(namespaces.GR)
 
 
 def unknown_query_terms(graph: Graph, files: list[Path]) -> list[tuple[Path, str]]:

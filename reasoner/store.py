@@ -17,9 +17,10 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import RDF, Graph
 
+from reasoner import namespaces
 from reasoner.namespaces import GR
 
-KB_GRAPH = ox.NamedNode("urn:guideline-reasoner:graph:kb")
+KB_GRAPH = ox.NamedNode(namespaces.KB_GRAPH)
 DEFAULT_STORE = Path(os.environ.get("GUIDELINE_REASONER_STORE", Path.home() / ".local/share/guideline-reasoner/store"))
 
 
@@ -34,9 +35,7 @@ def open_store(path: Path | None, read_only: bool = False) -> ox.Store:
 
 def ensure_knowledge(store: ox.Store, kb_ntriples: bytes, version: str) -> None:
     """(Re)load the knowledge base graph when the store holds another version."""
-    ask = f'ASK {{ GRAPH <{KB_GRAPH.value}> {{ <https://w3id.org/guideline-reasoner/kb> ' \
-          f'<http://www.w3.org/2002/07/owl#versionInfo> "{version}" }} }}'
-    if store.query(ask):
+    if store.query(namespaces.kb_version_ask(version, KB_GRAPH.value)):
         return
     replace_graph(store, KB_GRAPH, kb_ntriples)
 

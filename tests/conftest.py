@@ -28,6 +28,21 @@ def decisions_by_request(result) -> dict[str, dict]:
     return {local_name(record["request"]): record for record in decision_records(result)}
 
 
+def assert_isomorphic(expected, actual, what: str = "") -> None:
+    """Two rdflib graphs are the same graph (blank nodes matched); if not, the failure shows
+    the triples only in expected and only in actual, in N-Triples, sorted."""
+    from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+
+    if isomorphic(expected, actual):
+        return
+    _, only_expected, only_actual = graph_diff(to_isomorphic(expected), to_isomorphic(actual))
+
+    def lines(graph) -> str:
+        return "\n".join(sorted(" ".join(term.n3() for term in triple) for triple in graph)) or "(none)"
+    raise AssertionError(f"{what}: graphs differ\nonly in expected:\n{lines(only_expected)}\n"
+                         f"only in actual:\n{lines(only_actual)}")
+
+
 def glob_nonempty(folder: Path, pattern: str) -> list[Path]:
     """A fixture glob that silently finds nothing would make a test vacuous: refuse it."""
     found = sorted(folder.glob(pattern))

@@ -1,13 +1,14 @@
 """The SPARQL endpoint over real HTTP on loopback: formats, clients (SPARQLWrapper,
 rdflib's SPARQLStore), read-only refusals, timeout, token; the example queries of
 queries/analytics/ against a small store with expected results written by hand; and the
-pipeline run inside an external Oxigraph server."""
+pipeline run inside external stores: an Oxigraph server and Virtuoso 7.2."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -20,7 +21,7 @@ from rdflib import Graph, URIRef
 
 from conftest import FIXTURES, ROOT
 from reasoner.namespaces import GR
-from servers import load_store, oxigraph_server, reasoner_server
+from servers import load_store, oxigraph_server, reasoner_server, virtuoso_server
 
 SEED = ROOT / "examples" / "seed-case.ttl"
 LOADED = [SEED] + [FIXTURES / "decisions" / f"{name}.ttl" for name in
@@ -193,25 +194,39 @@ def test_bearer_token_is_required_on_every_route(store):
             assert http(base + path, token="s3cret", accept="text/turtle")[0] == 200
 
 
-def test_pipeline_inside_an_external_oxigraph_server(tmp_path, reasoner):
+# external stores: (server, query path, Graph Store Protocol path)
+EXTERNAL_STORES = {
+    "oxigraph": (oxigraph_server, "/query", "/store"),
+    "virtuoso": (virtuoso_server, "/sparql", "/sparql-graph-crud"),
+}
+MISSING = {"oxigraph": "oxigraph", "virtuoso": "virtuoso-t"}
+
+
+@pytest.mark.parametrize("store_kind", sorted(EXTERNAL_STORES))
+def test_pipeline_inside_an_external_store(tmp_path, reasoner, store_kind):
     from reasoner.remote import RemoteReasoner
     from reasoner.render import decision_records
 
+    if shutil.which(MISSING[store_kind]) is None:
+        pytest.skip(f"{MISSING[store_kind]} is not installed (scripts/test installs it)")
+    server, query_path, gsp_path = EXTERNAL_STORES[store_kind]
     cases = sorted((FIXTURES / "decisions").glob("*.ttl")) + [SEED]
-    with oxigraph_server(tmp_path / "oxigraph") as base:
-        remote = RemoteReasoner(f"{base}/query", f"{base}/store")
+    with server(tmp_path / store_kind) as base:
+        query_url, gsp_url = base + query_path, base + gsp_path
+        remote = RemoteReasoner(query_url, gsp_url)
+        differ = []
         for case in cases:
             graph = reasoner.load(case)
-            here = decision_records(reasoner.decide(graph, str(case)))
-            there = decision_records(remote.decide(graph, str(case)))
-            assert here == there, case.name
+            if decision_records(reasoner.decide(graph, str(case))) != decision_records(remote.decide(graph, str(case))):
+                differ.append(case.name)
+        assert differ == []
         # the decisions landed in the store, each case in its own graph
         query = ("SELECT (COUNT(?d) AS ?n) WHERE { GRAPH <https://w3id.org/guideline-reasoner/example/seed#case> "
                  "{ ?d a <https://w3id.org/guideline-reasoner/ontology#Decision> } }")
-        status, _, text = http(f"{base}/query", query, "application/sparql-results+json")
+        status, _, text = http(query_url, query, "application/sparql-results+json")
         assert status == 200 and json.loads(text)["results"]["bindings"][0]["n"]["value"] == "3"
         cli = subprocess.run([sys.executable, "-m", "reasoner", "decide", str(SEED), "--format", "json",
-                              "--endpoint", f"{base}/query", "--gsp", f"{base}/store"],
+                              "--endpoint", query_url, "--gsp", gsp_url],
                              capture_output=True, text=True, cwd=ROOT, timeout=300)
         assert cli.returncode == 0, cli.stderr
         assert [d["outcome"] for d in json.loads(cli.stdout)["decisions"]] == ["not-medically-necessary"] * 3

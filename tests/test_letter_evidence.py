@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 from rdflib import RDF, Graph
-from rdflib.compare import isomorphic
 
-from conftest import FIXTURES, ROOT, decisions_by_request
+from conftest import FIXTURES, ROOT, assert_isomorphic, decisions_by_request
 from reasoner.letters.importer import import_letter
 from reasoner.namespaces import GR, PROV
 
@@ -176,7 +175,7 @@ def test_rewritten_rationales_move_only_the_offsets_of_later_item_lines(tmp_path
                 kept.add(triple)
         return kept
 
-    assert isomorphic(without_offsets(before), without_offsets(after))
+    assert_isomorphic(without_offsets(before), without_offsets(after), "rationales rewritten")
     offsets = {}
     for g in (before, after):
         for span in g.subjects(RDF.type, GR.TextSpan):

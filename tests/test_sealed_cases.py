@@ -78,3 +78,40 @@ def test_a_case_cannot_state_facts_about_another_cases_nodes(tmp_path):
     assert result.returncode == 2 and "nothing in the case leads to this node" in result.stderr, result.stderr
     batch = run("decide", "--batch", case)
     assert "nothing in the case leads to this node" in json.loads(batch.stdout.splitlines()[0])["error"]
+
+
+LEAK_B = """@prefix gr:  <https://w3id.org/guideline-reasoner/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix :    <https://example.org/sealed-b#> .
+:case a gr:Case ; gr:hasDiagnosis gr:LumbarSprainStrain ; gr:hasRequest :pt ; gr:hasTreatmentEpisode :pt-2016 .
+:pt a gr:TreatmentRequest ; gr:treatment gr:PhysicalTherapy ; gr:quantity 2 ; gr:bodyPart gr:LowBack ;
+    gr:requestDate "2017-01-10"^^xsd:date .
+:pt-2016 a gr:TreatmentEpisode ; gr:treatment gr:PhysicalTherapy ; gr:visits 40 .
+"""
+LINK = ("<https://example.org/sealed#case> gr:hasTreatmentEpisode <https://example.org/sealed-b#pt-2016> .\n"
+        "<https://example.org/sealed-b#pt-2016> gr:treatment gr:PhysicalTherapy .")
+LEAKS = {
+    # A links B's episode (giving it the treatment the input shapes ask of an episode): in
+    # a shared store A counted B's 40 visits; alone it has an episode of unknown visits
+    "names another case's episode": LINK,
+    # the episode is reached from A's case, so the seal lets A state it: B's visits documented as improving
+    "states facts about another case's episode": LINK + "\n<https://example.org/sealed-b#pt-2016> gr:functionalOutcome "
+                                                 "gr:ObjectiveFunctionalImprovement .",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEAKS))
+def test_in_a_batch_no_case_sees_another_cases_nodes(tmp_path, reasoner, name):
+    """A case naming another case's node (its episode, request, patient) would, in a shared
+    chunk store, read that case's facts or add to them; each is decided as on its own."""
+    from reasoner.batch import decide_batch
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.ttl").write_text(HEAD.replace("gr:quantity 30", "gr:quantity 6") + LEAKS[name] + "\n")
+    (folder / "b.ttl").write_text(LEAK_B)
+    together = {r["case"]: r["decisions"] for r in decide_batch([folder], reasoner.kb.closure_ntriples)}
+    for case in sorted(folder.iterdir()):
+        [alone] = decide_batch([case], reasoner.kb.closure_ntriples)
+        assert "decisions" in alone, alone
+        assert together[str(case)] == alone["decisions"], case.name

@@ -1,0 +1,252 @@
+"""One reading and one input check of a case, for every path (a single case, a batch
+chunk, a remote store), so all of them accept and refuse the same inputs with the same
+words and hash the same triples.
+
+Reading: Turtle and N-Triples by Oxigraph's parsers; JSON and JSON-LD through
+`case_loader.json_case` (published context only, unnamed nodes named, no network) and
+Oxigraph's JSON-LD parser. Checking, in this order, the first problem found: the case
+structure (a gr:Case), the case-input shapes (shapes/case-input.ttl compiled to SPARQL,
+one query over every case graph of a store), requests named by IRI, known treatments,
+conditions and body regions, and the seal (reasoner/case_seal.py). A problem is a
+(field, problem) pair: an InputError for a single case, `"field: problem"` in a batch
+record, the single path's message without its file name."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cached_property, lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+
+from reasoner.case_names import TERM_RULES as NAMED_TERM_RULES
+from reasoner.case_names import unknown_term
+from reasoner.errors import InputError
+from reasoner.namespaces import BATCH_CASE, CASE_BASE, GR, RDF_TYPE, RDFS_SUBCLASS_OF, SH, XSD
+
+FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "ntriples", ".jsonld": "json", ".json": "json"}
+_OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
+_FORMAT_NAMES = {"turtle": "Turtle", "ntriples": "N-Triples", "json": "JSON-LD"}
+Problem = tuple  # (field or None, problem)
+
+
+def base_iri(path: Path, fmt: str) -> str:
+    """What relative IRIs of a case file resolve against: the file itself, or for JSON
+    (whose ids are usually relative fragments) the case base plus the file's stem."""
+    return CASE_BASE + quote(path.stem) if fmt == "json" else path.resolve().as_uri()
+
+
+def parse(data: bytes | str, fmt: str, source: str, base: str) -> list[ox.Triple]:
+    """A case's triples; InputError naming `source` on anything unreadable."""
+    from reasoner.jsonld_contexts import NOT_IN_IRI, not_an_iri
+
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    if not data.strip():
+        raise InputError(source, "file is empty")
+    try:
+        if fmt == "json":
+            from reasoner.case_loader import json_case
+
+            data = json.dumps(json_case(data, source))
+            # lenient: a strict parse drops a node with an IRI that is no IRI without a word;
+            # kept, it is refused by name below
+            triples = list(ox.parse(data, format=ox.RdfFormat.JSON_LD, base_iri=base, lenient=True))
+        else:
+            from reasoner.case_loader import huge_number
+
+            huge = huge_number(data, source)  # no store holds it; named by its line, as the JSON reader names its field
+            if huge:
+                raise huge
+            triples = list(ox.parse(data, format=_OX_FORMATS[fmt], base_iri=base))
+    except (SyntaxError, ValueError, RecursionError) as exc:
+        raise InputError(source, f"not valid {_FORMAT_NAMES[fmt]}: {_syntax_message(exc)}") from None
+    if not triples:
+        raise InputError(source, "no RDF statements in the file")
+    for triple in triples:  # ids are checked in the JSON; this catches the rest (terms expanded by @vocab)
+        for term in triple:
+            if isinstance(term, ox.NamedNode) and NOT_IN_IRI.search(term.value):
+                raise InputError(source, not_an_iri(term.value))
+    return triples
+
+
+def _syntax_message(exc: Exception) -> str:
+    text = " ".join((str(exc).strip() or type(exc).__name__).split())
+    found = re.fullmatch(r"Parser error at line (\d+) column (\d+): (.*?)(?: \(line \d+\))?", text)
+    if found:
+        return f"line {found.group(1)}, column {found.group(2)}: {found.group(3)}"[:300]
+    return text[:300]
+
+
+def to_graph(triples, normalize: bool = False) -> Graph:
+    """Triples (or quads) as rdflib; a case's literals keep their lexical form as read, so
+    every path hashes the same text."""
+    graph = Graph()
+    for t in triples:
+        graph.add((_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object, normalize)))
+    return graph
+
+
+def _rdflib(term, normalize: bool = False):
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype), normalize=normalize)
+
+
+_XSD_STRING = XSD + "string"
+
+# (property, class its values must fall under, what to call it): reasoner/case_names.py
+TERM_RULES = tuple((str(prop), str(kind), what) for prop, kind, what in NAMED_TERM_RULES)
+_UNNAMED_REQUEST = "give every gr:TreatmentRequest an IRI (decisions are named after it)"
+
+
+class CaseCheck:
+    """The input rules, read once from the closed knowledge base's triples."""
+
+    def __init__(self, kb_triples):
+        from reasoner.case_seal import seal_from
+
+        links = {RDFS_SUBCLASS_OF, RDF_TYPE}
+        kinds = {kind for _, kind, _ in TERM_RULES}
+        self.known = {kind: {kind} for kind in kinds}
+        named = []
+        for t in kb_triples:
+            if isinstance(t.subject, ox.BlankNode):
+                continue
+            named.append((t.subject.value, t.predicate.value, t.object.value))
+            if t.predicate.value in links and t.object.value in kinds:
+                self.known[t.object.value].add(t.subject.value)
+        self.seal = seal_from(named)
+        self.kb_terms = frozenset(s for s, _, _ in named)
+
+    def nodes(self, triples: list[ox.Triple]) -> set[str]:
+        """The IRIs a case's facts are about or lead to, knowledge-base terms aside: two cases
+        sharing one would see each other's facts in a shared store."""
+        found = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
+        found.update(t.object.value for t in triples if isinstance(t.object, ox.NamedNode))
+        return found - self.kb_terms
+
+    @cached_property
+    def _breach_query(self) -> str:
+        from reasoner.case_seal import breach_query
+
+        return breach_query(self.seal)
+
+    def one(self, triples: list[ox.Triple], source: str) -> None:
+        """Raise InputError for a single case's first problem."""
+        graph = ox.NamedNode(BATCH_CASE + "0")  # the graph it would have in a batch
+        store = ox.Store()
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        problem = self.problems(store, {graph.value: triples}).get(graph.value)
+        if problem:
+            raise InputError(source, problem[1], field=problem[0])
+
+    def problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]]) -> dict[str, Problem]:
+        """The first problem of each case with one; `store` holds each case of `cases` in the
+        named graph its key names."""
+        found: dict[str, Problem] = {}
+        for graph, triples in cases.items():
+            if not any(t.predicate.value == RDF_TYPE and t.object.value == str(GR.Case) for t in triples):
+                found[graph] = (None, "no gr:Case in it: not a case file")
+        for graph, problem in self._shape_problems(store, cases).items():
+            found.setdefault(graph, problem)
+        for graph, triples in cases.items():
+            if graph not in found:
+                problem = _unnamed_requests(triples) or self._unknown_term(triples)
+                if problem:
+                    found[graph] = problem
+        for graph, problem in self._breaches(store).items():
+            found.setdefault(graph, problem)
+        return found
+
+    def _shape_problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]]) -> dict[str, Problem]:
+        """The case-input shapes' results per graph, the first in a stable order, as the
+        field (focus node and path) and the shape's message."""
+        compiled, query = _input_shapes()
+        by_graph: dict[str, list[tuple]] = {}
+        for row in store.query(query):
+            graph = row["g"].value
+            if graph not in cases:
+                continue
+            source = compiled.sources[int(row["c"].value)]
+            path = source.path if source.path is not None else _rdflib(row["path"]) if row["path"] else None
+            message = str(source.messages[0]) if source.messages else "violation"
+            by_graph.setdefault(graph, []).append(
+                (_describe(row["focus"], cases[graph]), _path_text(path, compiled.shapes), message))
+        first = {}
+        for graph, results in by_graph.items():
+            focus, path, message = min(results)
+            more = f" (and {len(results) - 1} more problems)" if len(results) > 1 else ""
+            first[graph] = (f"{focus} {path}".strip(), message + more)
+        return first
+
+    def _unknown_term(self, triples: list[ox.Triple]) -> Problem | None:
+        for prop, kind, what in TERM_RULES:
+            values = sorted(((str(t.subject), str(t.object)), t.object) for t in triples if t.predicate.value == prop)
+            for (subject, _), value in values:
+                if value.value not in self.known[kind] or not isinstance(value, ox.NamedNode):
+                    return (f"{_short_text(subject)} {_short_text(prop)}",
+                            unknown_term(what, value.value, self.known[kind]))
+        return None
+
+    def _breaches(self, store: ox.Store) -> dict[str, Problem]:
+        from reasoner.case_seal import first, short, why
+
+        by_graph: dict[str, list] = {}
+        for row in store.query(self._breach_query):
+            by_graph.setdefault(row["g"].value, []).append(
+                (tuple(_rdflib(row[v]) for v in ("s", "p", "o")), row["kind"].value))
+        found = {}
+        for graph, breaches in by_graph.items():
+            (s, p, o), kind = first(breaches)
+            found[graph] = (f"{short(s)} {short(p)} {short(o)}", why(((s, p, o), kind), self.seal))
+        return found
+
+
+def _unnamed_requests(triples: list[ox.Triple]) -> Problem | None:
+    unnamed = {t.subject for t in triples if isinstance(t.subject, ox.BlankNode)
+               and t.predicate.value == RDF_TYPE and t.object.value == str(GR.TreatmentRequest)}
+    # a request by its place, typed or not
+    unnamed |= {t.object for t in triples if t.predicate.value == str(GR.hasRequest) and isinstance(t.object, ox.BlankNode)}
+    return (f"{len(unnamed)} blank-node request(s)", _UNNAMED_REQUEST) if unnamed else None
+
+
+@lru_cache(maxsize=1)
+def _input_shapes():
+    from reasoner.paths import SHAPES_DIR
+    from reasoner.shacl_compiler import compile_report
+
+    compiled = compile_report(Graph().parse(SHAPES_DIR / "case-input.ttl"))
+    return compiled, f"SELECT ?g ?focus ?value ?path ?c WHERE {{ {compiled.where('?g')} }}"
+
+
+def _describe(node, triples: list[ox.Triple]) -> str:
+    """An IRI as itself; a blank node by its type, since its label means nothing to a user."""
+    if isinstance(node, ox.BlankNode):
+        kinds = sorted(t.object.value for t in triples if t.subject == node and t.predicate.value == RDF_TYPE)
+        return f"an unnamed {_short_text(kinds[0])}" if kinds else "an unnamed node"
+    return _short_text(node.value)
+
+
+def _path_text(path, shapes: Graph) -> str:
+    if path is None:
+        return ""
+    inverse = shapes.value(path, SH.inversePath) if isinstance(path, BNode) else None
+    return "^" + _short_text(str(inverse)) if inverse is not None else _short_text(str(path))
+
+
+def _short_text(text: str) -> str:
+    if text.startswith(str(GR)):
+        return "gr:" + text[len(str(GR)):]
+    return text.rsplit("/", 1)[-1] if text.startswith("file:") else text

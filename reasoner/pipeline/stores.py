@@ -1,0 +1,130 @@
+"""The stores the pipeline (reasoner/pipeline/run.py) runs in. Each keeps what a CONSTRUCT
+derives, validates the requirement checks and answers SELECTs; nothing else differs.
+
+- CaseStore: one case, embedded (pyoxigraph in memory): the knowledge base, the case, what
+  is derived and the SHACL report (pyshacl, the reference engine) in graphs of their own;
+  queries see their union.
+- ChunkStore: a batch chunk, embedded: the knowledge base in the default graph, every case
+  of the chunk beside it; each CONSTRUCT runs as SPARQL Update (no triple passes through
+  Python) and validation is SPARQL compiled from the same shapes.
+- RemoteStore: one case in an external SPARQL 1.1 store, through the Protocol and the Graph
+  Store Protocol: queries run there over the knowledge base's and the case's graphs, their
+  results go into the case's graph; a local CaseStore mirrors them for SHACL and rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from reasoner import queries
+from reasoner.namespaces import CASE_GRAPH, DERIVED_GRAPH, KB_GRAPH, REPORT_GRAPH
+from reasoner.pipeline.run import CaseInput, rows
+
+_CASE, _DERIVED, _REPORT = (ox.NamedNode(g) for g in (CASE_GRAPH, DERIVED_GRAPH, REPORT_GRAPH))
+
+
+def graph_of(quads) -> Graph:
+    """Quads (or triples) as an rdflib graph."""
+    from reasoner.pipeline.case_input import to_graph
+
+    return to_graph(quads, normalize=True)
+
+
+class CaseStore:
+    def __init__(self, kb_quads: list[ox.Quad], case: CaseInput):
+        self.store = ox.Store()
+        self.store.extend(kb_quads)
+        self.store.extend(ox.Quad(t.subject, t.predicate, t.object, _CASE) for t in case.triples)
+        self.report: Graph | None = None
+        self.conforms = True
+
+    def derive(self, query: queries.Query) -> None:
+        self.keep(list(self.store.query(query.text, use_default_graph_as_union=True)))
+
+    def keep(self, triples: list[ox.Triple]) -> None:
+        self.store.extend(ox.Quad(t.subject, t.predicate, t.object, _DERIVED) for t in triples)
+
+    def validate(self) -> None:
+        from pyshacl import validate
+
+        data = graph_of(self.store.quads_for_pattern(None, None, None, _CASE))
+        data += graph_of(self.store.quads_for_pattern(None, None, None, _DERIVED))
+        conforms, self.report, _ = validate(data, shacl_graph=requirement_shapes(), inference="none", advanced=False)
+        self.conforms = bool(conforms)
+        self.store.load(self.report.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=_REPORT)
+
+    def select(self, query: queries.Query) -> list[dict]:
+        return rows(self.store.query(query.text, use_default_graph_as_union=True))
+
+    def explanation(self) -> Graph:
+        """The decision graph: decisions, reasons, provenance (queries/output/decision-graph.rq)."""
+        return graph_of(self.store.query(decision_graph().text, use_default_graph_as_union=True))
+
+
+class ChunkStore:
+    def __init__(self, kb_quads: list[ox.Quad], cases: Sequence[CaseInput]):
+        self.store = ox.Store()
+        self.store.extend(kb_quads)
+        self.store.extend(ox.Quad(t.subject, t.predicate, t.object) for case in cases for t in case.triples)
+
+    def derive(self, query: queries.Query) -> None:
+        self.store.update(_insert(query) if query.path else query.as_insert())
+
+    def validate(self) -> None:
+        from reasoner.shacl_report import report_quads
+
+        compiled = compiled_requirements()
+        self.store.extend(report_quads(compiled, self.store.query(compiled.query)))
+
+    def select(self, query: queries.Query) -> list[dict]:
+        return rows(self.store.query(query.text))
+
+    def explanation(self) -> list[ox.Triple]:
+        """The decision graph of every case of the chunk (queries/output/decision-graph.rq)."""
+        return list(self.store.query(decision_graph().text))
+
+
+@lru_cache(maxsize=None)
+def _insert(query: queries.Query) -> str:
+    return query.as_insert()
+
+
+@lru_cache(maxsize=1)
+def decision_graph() -> queries.Query:
+    return queries.query("output/decision-graph.rq")
+
+
+class RemoteStore(CaseStore):
+    def __init__(self, remote, kb_quads: list[ox.Quad], case: CaseInput):
+        super().__init__(kb_quads, case)
+        self.remote = remote
+        self.name = sorted(case.cases)[0]
+        remote.put(self.name, ox.serialize(case.triples, format=ox.RdfFormat.N_TRIPLES), replace=True)
+
+    def derive(self, query: queries.Query) -> None:
+        found = self.remote.construct(query.text, [KB_GRAPH, self.name])
+        if found.strip():
+            self.remote.put(self.name, found, replace=False)
+            self.store.load(found, format=ox.RdfFormat.N_TRIPLES, to_graph=_DERIVED)
+
+    def validate(self) -> None:
+        super().validate()
+        self.remote.put(self.name, self.report.serialize(format="nt", encoding="utf-8"), replace=False)
+
+
+@lru_cache(maxsize=1)
+def requirement_shapes() -> Graph:
+    from reasoner.paths import SHAPES_DIR
+
+    return Graph().parse(SHAPES_DIR / "requirements.ttl", format="turtle")
+
+
+@lru_cache(maxsize=1)
+def compiled_requirements():
+    from reasoner.shacl_compiler import compile_report
+
+    return compile_report(requirement_shapes())
