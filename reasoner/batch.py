@@ -98,48 +98,79 @@ def _file_case(path: Path) -> RawCase:
 
 # One N-Quads statement: (subject predicate object) and the graph label, split by pattern
 # (IRIs cannot hold spaces or '>', literals are quoted with escapes). Each case's text is
-# parsed properly by its worker; a file with any line this does not match goes through
-# the full parser instead, which also gives the error message.
+# parsed properly by its worker; a line this does not match is parsed alone, and a line
+# that is not N-Quads at all makes an error record for the graph its label names.
 _TERM = r'(?:<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)'
 _STATEMENT = re.compile(rf'\s*({_TERM}\s*<[^>]*>\s*{_TERM})\s*(<[^>]*>|_:\S+)?\s*\.\s*(?:#.*)?\s*')
+# The graph label of a line that is not valid N-Quads: its last term before the full stop
+_LABEL = re.compile(r'(<[^<>\s]*>|_:\S+)\s*\.\s*(?:#.*)?$')
+
+
+def _statement(line: str) -> tuple[str, str] | str | None:
+    """(graph, "s p o .") of one line, None for a blank or comment line, or the parser's
+    message for a line that is not an N-Quads statement."""
+    match = _STATEMENT.fullmatch(line)
+    if match is not None:
+        return match.group(2) or "DEFAULT", match.group(1) + " ."
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    try:
+        [quad] = ox.parse(line, format=ox.RdfFormat.N_QUADS)
+    except (SyntaxError, ValueError) as exc:
+        # the parser counts lines in the one line it was given: keep the column only
+        message = re.sub(r"(?:at|between) line 1 column (\d+)(?: and line 2 column 1)?", r"at column \1", str(exc))
+        return re.sub(r"\s*\(line \d+\)$", "", message)
+    graph = "DEFAULT" if isinstance(quad.graph_name, ox.DefaultGraph) else str(quad.graph_name)
+    return graph, f"{quad.subject} {quad.predicate} {quad.object} ."
 
 
 def _nquads_cases(path: Path) -> Iterator[RawCase]:
     """One case per named graph, streamed: a first pass finds the line where each graph
     ends, the second yields each graph's case there, so only graphs still open are held
     in memory (one, in a file grouped by graph) while quads of a graph need not be
-    contiguous."""
+    contiguous. A line that is not N-Quads makes its graph an error record (the rest of
+    the file is decided). One whose graph label cannot be read is an error record of its
+    own, and so are the graphs of the statements just before and after it, which it most
+    likely belonged to: no case is decided with a statement silently missing."""
     last: dict[str, int] = {}
+    broken: dict[str, tuple[int, str]] = {}  # graph -> its first bad line and the message
+    previous, unlabelled = None, None  # the graph of the last statement; a bad line waiting for the next
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines):
-            match = _STATEMENT.fullmatch(line)
-            if match is not None:
-                last[match.group(2) or "DEFAULT"] = number
-            elif line.strip() and not line.lstrip().startswith("#"):
-                yield from _nquads_cases_parsed(path)
-                return
+            read = _statement(line)
+            if isinstance(read, tuple):
+                previous, last[read[0]] = read[0], number
+                if unlabelled:
+                    broken.setdefault(read[0], unlabelled)
+                    unlabelled = None
+            elif isinstance(read, str):
+                label = _LABEL.search(line.rstrip())
+                graph = label.group(1) if label else f"{path}, line {number + 1}"
+                broken.setdefault(graph, (number, read))
+                last[graph] = max(last.get(graph, number), number)
+                if not label:
+                    unlabelled = (number, read)
+                    if previous:
+                        broken.setdefault(previous, unlabelled)
     open_graphs: dict[str, list[str]] = defaultdict(list)
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines):
-            match = _STATEMENT.fullmatch(line)
-            if match is None:
+            read = _statement(line)
+            if isinstance(read, tuple):
+                graph, statement = read
+                if graph not in broken:
+                    open_graphs[graph].append(statement)
+            elif isinstance(read, str):
+                label = _LABEL.search(line.rstrip())
+                graph = label.group(1) if label else f"{path}, line {number + 1}"
+            else:
                 continue
-            graph = match.group(2) or "DEFAULT"
-            open_graphs[graph].append(match.group(1) + " .")
-            if last[graph] == number:
-                yield RawCase(graph.strip("<>"), "\n".join(open_graphs.pop(graph)), "ntriples")
-
-
-def _nquads_cases_parsed(path: Path) -> Iterator[RawCase]:
-    graphs: dict[str, list[str]] = defaultdict(list)
-    try:
-        for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS):
-            graphs[str(quad.graph_name)].append(f"{quad.subject} {quad.predicate} {quad.object} .")
-    except SyntaxError as exc:
-        yield RawCase(str(path), b"", ("error", f"not valid N-Quads: {exc}"))
-        return
-    for graph, lines in graphs.items():
-        yield RawCase(graph.strip("<>"), "\n".join(lines), "ntriples")
+            if last.get(graph) == number:
+                if graph in broken:
+                    bad_line, message = broken[graph]
+                    yield RawCase(graph.strip("<>"), b"", ("error", f"{path}, line {bad_line + 1}: not valid N-Quads: {message}"))
+                else:
+                    yield RawCase(graph.strip("<>"), "\n".join(open_graphs.pop(graph)), "ntriples")
 
 
 # --- one chunk ------------------------------------------------------------------------

@@ -209,34 +209,88 @@ def test_killed_nquads_batch_resumes_to_the_uninterrupted_output(tmp_path):
     assert resumed.read_bytes() == whole.read_bytes()  # nothing lost, nothing twice, same order
 
 
-def test_nquads_split_by_pattern_matches_the_full_parser(tmp_path, monkeypatch):
-    """The fast N-Quads split (by line pattern) must give the cases the full parser gives,
-    with escapes, language tags, blank nodes, comments and graphs split across the file;
-    a line it cannot read sends the file to the full parser, which names the error."""
-    from reasoner.batch import _nquads_cases, _nquads_cases_parsed
+def _parsed_whole(path: Path) -> list[tuple[str, list[str]]]:
+    """The cases of an N-Quads file as Oxigraph's parser reads the whole file."""
+    graphs: dict[str, list[str]] = {}
+    for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS):
+        name = "DEFAULT" if isinstance(quad.graph_name, ox.DefaultGraph) else str(quad.graph_name).strip("<>")
+        graphs.setdefault(name, []).append(str(ox.Triple(quad.subject, quad.predicate, quad.object)))
+    return [(name, sorted(triples)) for name, triples in graphs.items()]
 
-    text = ('<urn:a> <urn:p> "say \\"hi\\" > <urn:x> ." <urn:g1> .\n'
-            '# a comment line\n'
-            '_:b1 <urn:p> "chat"@fr-CA <urn:g2> . # trailing comment\n'
-            '<urn:a> <urn:q> "7"^^<http://www.w3.org/2001/XMLSchema#integer> <urn:g1> .\n'
-            '<urn:c> <urn:p> <urn:d> .\n'
-            '<urn:a> <urn:r> _:b2 <urn:g2> .\n')
+
+def _canonical(cases) -> list[tuple[str, list[str]]]:
+    return [(c.id, sorted(str(t) for t in ox.parse(c.data, format=ox.RdfFormat.N_TRIPLES))) for c in cases]
+
+
+NQUADS = ('<urn:a> <urn:p> "say \\"hi\\" > <urn:x> ." <urn:g1> .\n'
+          '# a comment line\n'
+          '_:b1 <urn:p> "chat"@fr-CA <urn:g2> . # trailing comment\n'
+          '<urn:a> <urn:q> "7"^^<http://www.w3.org/2001/XMLSchema#integer> <urn:g1> .\n'
+          '<urn:c> <urn:p> <urn:d> .\n'
+          '<urn:a> <urn:r> _:b2 <urn:g2> .\n')
+
+
+def test_nquads_split_by_pattern_matches_the_full_parser(tmp_path):
+    """The fast N-Quads split (by line pattern, a line it cannot match parsed alone) gives
+    the cases the full parser gives, with escapes, language tags, blank nodes, comments and
+    graphs split across the file."""
+    from reasoner.batch import _nquads_cases
+
     good = tmp_path / "good.nq"
-    good.write_text(text)
+    good.write_text(NQUADS + '<urn:e>\t<urn:p>   "tabs"   <urn:g1>   .\n')  # odd spacing: parsed alone
+    fast = _canonical(_nquads_cases(good))
+    assert sorted(fast) == sorted(_parsed_whole(good))
+    assert [case for case, _ in fast] == ["DEFAULT", "urn:g2", "urn:g1"]  # each case where its last quad is
+    assert [len(triples) for _, triples in fast] == [1, 2, 3]
 
-    def canonical(cases):
-        return [(c.id, sorted(str(t) for t in ox.parse(c.data, format=ox.RdfFormat.N_TRIPLES))) for c in cases]
 
-    with monkeypatch.context() as patch:  # the pattern must read this file without the fallback
-        patch.setattr("reasoner.batch._nquads_cases_parsed", None)
-        fast = canonical(_nquads_cases(good))
-    assert sorted(fast) == sorted(canonical(_nquads_cases_parsed(good)))
-    assert [case for case, _ in fast] == ["urn:g1", "DEFAULT", "urn:g2"]  # each case where its last quad is
-    assert [len(triples) for _, triples in fast] == [2, 1, 2]
+def test_a_bad_nquads_line_is_an_error_record_for_its_case_only(tmp_path):
+    """One line that is not N-Quads makes an error record for the graph its label names,
+    saying which line; every other case of the file is read as if the line were not there."""
+    from reasoner.batch import _nquads_cases
+
     bad = tmp_path / "bad.nq"
-    bad.write_text(text + "<urn:a> <urn:p> .\n")
-    [error] = list(_nquads_cases(bad))
-    assert error.format[0] == "error" and "not valid N-Quads" in error.format[1]
+    bad.write_text(NQUADS + '<urn:a> <urn:p> "no closing quote <urn:g2> .\n')
+    records = list(_nquads_cases(bad))
+    errors = {c.id: c.format[1] for c in records if c.format[0] == "error"}
+    assert list(errors) == ["urn:g2"] and errors["urn:g2"].startswith(f"{bad}, line 7: not valid N-Quads")
+    whole = dict(_parsed_whole(_write(tmp_path / "good.nq", NQUADS)))
+    assert sorted(_canonical(c for c in records if c.format[0] != "error")) == [
+        ("DEFAULT", whole["DEFAULT"]), ("urn:g1", whole["urn:g1"])]
+
+
+def test_a_bad_line_without_a_graph_label_fails_the_cases_beside_it(tmp_path):
+    """A line whose graph cannot be read is an error record of its own, and the graphs of the
+    statements before and after it (which it most likely belonged to) are errors too, so
+    no case is decided with a statement silently missing; the others are decided."""
+    from reasoner.batch import _nquads_cases
+
+    grouped = ('<urn:a> <urn:p> "1" <urn:g1> .\n<urn:a> <urn:q> "2" <urn:g1> .\n'
+               '<urn:b> <urn:p> "3" <urn:g2> .\n<urn:b> <urn:p> "cut off\n<urn:b> <urn:q> "4" <urn:g2> .\n'
+               '<urn:c> <urn:p> "5" <urn:g3> .\n')
+    bad = _write(tmp_path / "cut.nq", grouped)
+    records = [(c.id, c.format[0] == "error") for c in _nquads_cases(bad)]
+    assert records == [("urn:g1", False), (f"{bad}, line 4", True), ("urn:g2", True), ("urn:g3", False)]
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_cli_batch_decides_the_rest_of_a_file_with_one_bad_line(tmp_path):
+    graph = ox.NamedNode("urn:example:case-1")
+    seed = ox.serialize([ox.Quad(t.subject, t.predicate, t.object, graph) for t in ox.parse(path=str(SEED))],
+                        format=ox.RdfFormat.N_QUADS).decode()
+    cases = _write(tmp_path / "cases.nq", seed + '<urn:x> <urn:y> "broken <urn:example:case-2> .\n')
+    out = tmp_path / "out.jsonl"
+    run = subprocess.run([sys.executable, "-m", "reasoner", "decide", "--batch", str(cases), "-o", str(out)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["case"] for r in records] == ["urn:example:case-1", "urn:example:case-2"]
+    assert [d["outcome"] for d in records[0]["decisions"]] == ["not-medically-necessary"] * 3
+    assert records[1]["error"].startswith(f"{cases}, line ") and "not valid N-Quads" in records[1]["error"]
 
 
 def _single_record(reasoner, path: Path) -> dict:
