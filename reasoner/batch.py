@@ -77,7 +77,7 @@ def read_inputs(paths: list[Path]) -> Iterator[RawCase]:
         elif path.suffix.lower() == ".nq":
             yield from _nquads_cases(path)
         elif path.suffix.lower() == ".jsonl":
-            with open(path, encoding="utf-8", errors="replace") as lines:
+            with open(path, encoding="utf-8-sig", errors="replace") as lines:
                 for n, line in enumerate(lines, start=1):
                     if line.strip():
                         yield RawCase(f"{path}:{n}", line, "json", f"{CASE_BASE}{path.stem}-{n}")

@@ -65,7 +65,7 @@ def read_text_file(path: Path, what: str = "case file") -> str:
     if not raw.strip():
         raise InputError(source, "file is empty")
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is not text
     except UnicodeDecodeError as exc:
         raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
 

@@ -73,3 +73,25 @@ def test_a_reader_that_stops_early_ends_the_run_quietly():
         _, err = process.communicate(timeout=300)
     assert process.returncode == 141, err
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_a_byte_order_mark_is_read_as_no_text(tmp_path):
+    """Some editors begin UTF-8 files with a byte-order mark; the case is the same case,
+    single and in a batch (a folder and JSON lines)."""
+    import json
+
+    plain = json.loads(run("decide", str(SEED), "--format", "json").stdout)["decisions"]
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for source in (SEED, ROOT / "examples" / "seed-case.jsonld"):
+        marked = folder / source.name
+        marked.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+        single = run("decide", str(marked), "--format", "json")
+        assert single.returncode == 0, single.stderr
+        assert [d["outcome"] for d in json.loads(single.stdout)["decisions"]] == [d["outcome"] for d in plain]
+    lines = tmp_path / "cases.jsonl"
+    lines.write_bytes(b"\xef\xbb\xbf" + json.dumps(json.loads((ROOT / "examples" / "seed-case.jsonld").read_text())).encode() + b"\n")
+    for batch_input in (folder, lines):
+        batch = run("decide", "--batch", str(batch_input))
+        records = [json.loads(line) for line in batch.stdout.splitlines()]
+        assert records and all("decisions" in r for r in records), batch.stdout

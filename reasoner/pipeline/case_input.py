@@ -45,7 +45,7 @@ def parse(data: bytes | str, fmt: str, source: str, base: str) -> list[ox.Triple
 
     if isinstance(data, bytes):
         try:
-            data = data.decode("utf-8")
+            data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InputError(source, f"not UTF-8 text (bad byte at offset {exc.start})") from None
     if not data.strip():
