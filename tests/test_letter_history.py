@@ -143,3 +143,12 @@ def test_perioperative_items_are_associated_surgical_services_however_named(tmp_
 def test_an_improvement_is_functional_only_when_the_summary_measures_function(text, outcome):
     episodes = read_summary(text, "10/01/2016").episodes
     assert [e.outcome for e in episodes if e.visits] == [outcome]
+
+
+@pytest.mark.parametrize("text, age", [
+    ("The injured worker is a 45-year-old male who was injured at work.", 45),
+    ("The applicant is a 999-year-old male who was injured at work.", None),
+    ("The applicant is a 7 year old female.", None),
+])
+def test_an_age_no_worker_has_is_not_read(text, age):
+    assert read_summary(text, "10/01/2016").age == age

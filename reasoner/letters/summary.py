@@ -96,7 +96,9 @@ def read_summary(summary: str, injury_date_header: str | None) -> SummaryFacts:
     facts = SummaryFacts()
     m = AGE_SEX.search(summary)
     if m:
-        facts.age = int(m.group(1))
+        # an age no worker has (a misprint, "999-year-old") is not read: the case input
+        # shapes accept 14 to 110, and a case the importer writes must be one decide reads
+        facts.age = int(m.group(1)) if 14 <= int(m.group(1)) <= 110 else None
         facts.sex = "male" if m.group(2).lower() in ("male", "man", "gentleman") else "female"
     facts.injury_date = us_date(injury_date_header) if injury_date_header else written_date(summary)
     facts.diagnoses = _diagnoses(summary, facts.diagnosis_spans)
