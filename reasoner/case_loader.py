@@ -88,16 +88,10 @@ def json_case(text: str, source: str) -> dict:
     """A JSON or JSON-LD case ready for a JSON-LD parser (this one and batch's): unnamed
     nodes named, every context reference resolved locally or refused (no network)."""
     try:
-        document = json.loads(text, object_pairs_hook=_one_value_per_key, parse_int=_json_integer)
+        document = parse_json(text, source, object_pairs_hook=_one_value_per_key, parse_int=_json_integer)
     except _KeyTwice as exc:
         raise InputError(source, f"key {json.dumps(exc.args[0])} given twice in one object: which one is meant?",
                          field=exc.args[0]) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:
-        raise InputError(source, "JSON nested too deeply") from None
-    except ValueError:  # an integer of thousands of digits (Python's conversion limit)
-        raise InputError(source, "not valid JSON: a number has more digits than can be read") from None
     if not isinstance(document, dict):
         raise InputError(source, "a case must be a JSON object", field="top level")
     _check_fields(document, source, "", _keys(document))
@@ -110,6 +104,21 @@ def json_case(text: str, source: str) -> dict:
 # JSON-LD 1.1 keywords that may stand in a node or value object
 _KEYWORDS = ("@context", "@id", "@type", "@value", "@language", "@direction", "@graph", "@list", "@set",
              "@reverse", "@index", "@included", "@nest", "@json")
+
+
+def parse_json(text: str, source: str, **hooks):
+    """json.loads, with every way it can fail an InputError naming `source` (the hooks'
+    own exceptions pass through)."""
+    try:
+        return json.loads(text, **hooks)
+    except json.JSONDecodeError as exc:
+        raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(source, "JSON nested too deeply") from None
+    except _KeyTwice:
+        raise
+    except ValueError:  # an integer of thousands of digits (Python's conversion limit)
+        raise InputError(source, "not valid JSON: a number has more digits than can be read") from None
 
 
 class _KeyTwice(ValueError):

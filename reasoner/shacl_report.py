@@ -25,7 +25,9 @@ class Result(NamedTuple):
     messages: tuple
 
 
-def to_rdflib(term):
+def to_rdflib(term, normalize: bool | None = None):
+    """An Oxigraph term as rdflib's (None stays None); `normalize` as rdflib's Literal takes it
+    (None: rdflib's default)."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -35,7 +37,7 @@ def to_rdflib(term):
     if term.language:
         return Literal(term.value, lang=term.language)
     datatype = term.datatype.value
-    return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
+    return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype), normalize=normalize)
 
 
 def to_ox(term):

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasoner.case_loader import read_text_file
+from reasoner.case_loader import parse_json, read_text_file
 from reasoner.errors import InputError
 
 READ_ALONE = ("Claim", "ServiceRequest", "MedicationRequest")  # a resource that can be a bundle's request by itself
@@ -55,14 +55,7 @@ def looks_like_bundle(text: str) -> bool:
 def read_bundle(path: Path) -> Bundle:
     source = str(path)
     text = read_text_file(path, "FHIR bundle")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"not valid JSON: {exc.msg}", field=f"line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:
-        raise InputError(source, "JSON nested too deeply") from None
-    except ValueError:  # an integer of thousands of digits (Python's conversion limit)
-        raise InputError(source, "not valid JSON: a number has more digits than can be read") from None
+    document = parse_json(text, source)
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise InputError(source, "not a FHIR resource: a JSON object with a resourceType is expected", field="resourceType")
     kind = document["resourceType"]

@@ -20,12 +20,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph
 
 from reasoner.case_names import TERM_RULES as NAMED_TERM_RULES
 from reasoner.case_names import unknown_term
 from reasoner.errors import InputError
-from reasoner.namespaces import BATCH_CASE, CASE_BASE, GR, RDF_TYPE, RDFS_SUBCLASS_OF, SH, XSD
+from reasoner.namespaces import BATCH_CASE, CASE_BASE, GR, RDF_TYPE, RDFS_SUBCLASS_OF, SH
+from reasoner.shacl_report import to_rdflib
 
 FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "ntriples", ".jsonld": "json", ".json": "json"}
 _OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
@@ -89,22 +90,10 @@ def to_graph(triples, normalize: bool = False) -> Graph:
     every path hashes the same text."""
     graph = Graph()
     for t in triples:
-        graph.add((_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object, normalize)))
+        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object, normalize)))
     return graph
 
 
-def _rdflib(term, normalize: bool = False):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype), normalize=normalize)
-
-
-_XSD_STRING = XSD + "string"
 
 # (property, class its values must fall under, what to call it): reasoner/case_names.py
 TERM_RULES = tuple((str(prop), str(kind), what) for prop, kind, what in NAMED_TERM_RULES)
@@ -180,7 +169,7 @@ class CaseCheck:
             if graph not in cases:
                 continue
             source = compiled.sources[int(row["c"].value)]
-            path = source.path if source.path is not None else _rdflib(row["path"]) if row["path"] else None
+            path = source.path if source.path is not None else to_rdflib(row["path"], False) if row["path"] else None
             message = str(source.messages[0]) if source.messages else "violation"
             by_graph.setdefault(graph, []).append(
                 (_describe(row["focus"], cases[graph]), _path_text(path, compiled.shapes), message))
@@ -206,7 +195,7 @@ class CaseCheck:
         by_graph: dict[str, list] = {}
         for row in store.query(self._breach_query):
             by_graph.setdefault(row["g"].value, []).append(
-                (tuple(_rdflib(row[v]) for v in ("s", "p", "o")), row["kind"].value))
+                (tuple(to_rdflib(row[v], False) for v in ("s", "p", "o")), row["kind"].value))
         found = {}
         for graph, breaches in by_graph.items():
             (s, p, o), kind = first(breaches)
