@@ -244,10 +244,10 @@ def run_decide(args) -> int:
         reasoner = RemoteReasoner(args.endpoint, args.gsp)
     else:
         reasoner = Reasoner()
-    cases = [(path, reasoner.load(path)) for path in args.cases]
-    results = [reasoner.decide(graph, str(path)) for path, graph in cases]
+    cases = [(path, reasoner.read(path)) for path in args.cases]
+    results = [reasoner.decide(triples, str(path)) for path, triples in cases]
     if args.store:
-        _keep(args.store, reasoner, cases, results)
+        _keep(args.store, reasoner, [(path, _graph(triples)) for path, triples in cases], results)
     if fmt == "json":
         text = render.as_json(results) + "\n"
     elif fmt == "text":
@@ -300,6 +300,12 @@ def _decide_numbered(args, **options):
 
     return batch.decide_numbered(args.cases, KnowledgeBase().closure_ntriples, jobs=max(args.jobs, 1),
                                  chunk_size=args.chunk_size, progress=batch.progress_bar(), **options)
+
+
+def _graph(triples):
+    from reasoner.pipeline.case_input import to_graph
+
+    return to_graph(triples)
 
 
 def _keep(store_dir: Path, reasoner, cases, results) -> None:

@@ -19,14 +19,18 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
+from typing import TYPE_CHECKING
+
 import pyoxigraph as ox
-from rdflib import BNode, Graph
 
 from reasoner.case_names import TERM_RULES as NAMED_TERM_RULES
 from reasoner.case_names import unknown_term
 from reasoner.errors import InputError
-from reasoner.namespaces import BATCH_CASE, CASE_BASE, GR, RDF_TYPE, RDFS_SUBCLASS_OF, SH
-from reasoner.shacl_report import to_rdflib
+from reasoner.namespaces import BATCH_CASE, CASE_BASE, RDF_TYPE, RDFS_SUBCLASS_OF
+from reasoner.namespaces import GR_NS as GR  # a plain string: reading and checking a case needs no rdflib
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "ntriples", ".jsonld": "json", ".json": "json"}
 _OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
@@ -88,6 +92,10 @@ def _syntax_message(exc: Exception) -> str:
 def to_graph(triples, normalize: bool = False) -> Graph:
     """Triples (or quads) as rdflib; a case's literals keep their lexical form as read, so
     every path hashes the same text."""
+    from rdflib import Graph
+
+    from reasoner.shacl_report import to_rdflib
+
     graph = Graph()
     for t in triples:
         graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object, normalize)))
@@ -162,17 +170,15 @@ class CaseCheck:
     def _shape_problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]]) -> dict[str, Problem]:
         """The case-input shapes' results per graph, the first in a stable order, as the
         field (focus node and path) and the shape's message."""
-        compiled, query = _input_shapes()
+        plan, query = _input_shapes()
         by_graph: dict[str, list[tuple]] = {}
         for row in store.query(query):
             graph = row["g"].value
             if graph not in cases:
                 continue
-            source = compiled.sources[int(row["c"].value)]
-            path = source.path if source.path is not None else to_rdflib(row["path"], False) if row["path"] else None
-            message = str(source.messages[0]) if source.messages else "violation"
+            source = plan.sources[int(row["c"].value)]
             by_graph.setdefault(graph, []).append(
-                (_describe(row["focus"], cases[graph]), _path_text(path, compiled.shapes), message))
+                (_describe(row["focus"], cases[graph]), _path_text(source, row["path"]), source.message))
         first = {}
         for graph, results in by_graph.items():
             focus, path, message = min(results)
@@ -190,10 +196,14 @@ class CaseCheck:
         return None
 
     def _breaches(self, store: ox.Store) -> dict[str, Problem]:
+        found_rows = list(store.query(self._breach_query))
+        if not found_rows:
+            return {}  # the usual case: no rdflib terms to make
         from reasoner.case_seal import first, short, why
+        from reasoner.shacl_report import to_rdflib
 
         by_graph: dict[str, list] = {}
-        for row in store.query(self._breach_query):
+        for row in found_rows:
             by_graph.setdefault(row["g"].value, []).append(
                 (tuple(to_rdflib(row[v], False) for v in ("s", "p", "o")), row["kind"].value))
         found = {}
@@ -213,11 +223,12 @@ def _unnamed_requests(triples: list[ox.Triple]) -> Problem | None:
 
 @lru_cache(maxsize=1)
 def _input_shapes():
+    """shapes/case-input.ttl compiled (reasoner/shacl_plan.py: cached, no rdflib), and its query."""
     from reasoner.paths import SHAPES_DIR
-    from reasoner.shacl_compiler import compile_report
+    from reasoner.shacl_plan import cached_plan
 
-    compiled = compile_report(Graph().parse(SHAPES_DIR / "case-input.ttl"))
-    return compiled, f"SELECT ?g ?focus ?value ?path ?c WHERE {{ {compiled.where('?g')} }}"
+    plan = cached_plan(SHAPES_DIR / "case-input.ttl")
+    return plan, f"SELECT ?g ?focus ?value ?path ?c WHERE {{ {plan.where_graph} }}"
 
 
 def _describe(node, triples: list[ox.Triple]) -> str:
@@ -228,11 +239,11 @@ def _describe(node, triples: list[ox.Triple]) -> str:
     return _short_text(node.value)
 
 
-def _path_text(path, shapes: Graph) -> str:
-    if path is None:
-        return ""
-    inverse = shapes.value(path, SH.inversePath) if isinstance(path, BNode) else None
-    return "^" + _short_text(str(inverse)) if inverse is not None else _short_text(str(path))
+def _path_text(source, row_path) -> str:
+    """The shape's path (`^gr:p` for an inverse path), or the one the result row gives."""
+    if source.path_iri is not None:
+        return ("^" if source.inverse else "") + _short_text(source.path_iri)
+    return _short_text(row_path.value) if row_path is not None else ""
 
 
 def _short_text(text: str) -> str:

@@ -2,8 +2,11 @@
 derives, validates the requirement checks and answers SELECTs; nothing else differs.
 
 - CaseStore: one case, embedded (pyoxigraph in memory): the knowledge base, the case, what
-  is derived and the SHACL report (pyshacl, the reference engine) in graphs of their own;
-  queries see their union.
+  is derived and the SHACL report in graphs of their own; queries see their union.
+  Validation is the shapes compiled to SPARQL (reasoner/shacl_plan.py, from the cache),
+  over the case and what is derived from it, the data pyshacl was given: the report is
+  pyshacl's (tests/test_shacl_compiler.py holds the two equal), without importing pyshacl
+  and rdflib, which cost a cold `decide` 0.6 s. pyshacl stays the reference in the tests.
 - ChunkStore: a batch chunk, embedded: the knowledge base in the default graph, every case
   of the chunk beside it; each CONSTRUCT runs as SPARQL Update (no triple passes through
   Python) and validation is SPARQL compiled from the same shapes.
@@ -15,13 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from reasoner import queries
 from reasoner.namespaces import CASE_GRAPH, DERIVED_GRAPH, KB_GRAPH, REPORT_GRAPH
 from reasoner.pipeline.run import CaseInput, rows
+
+if TYPE_CHECKING:
+    from rdflib import Graph  # made only when a caller asks for a report or explanation graph
 
 _CASE, _DERIVED, _REPORT = (ox.NamedNode(g) for g in (CASE_GRAPH, DERIVED_GRAPH, REPORT_GRAPH))
 
@@ -38,7 +44,6 @@ class CaseStore:
         self.store = ox.Store()
         self.store.extend(kb_quads)
         self.store.extend(ox.Quad(t.subject, t.predicate, t.object, _CASE) for t in case.triples)
-        self.report: Graph | None = None
         self.conforms = True
 
     def derive(self, query: queries.Query) -> None:
@@ -48,14 +53,17 @@ class CaseStore:
         self.store.extend(ox.Quad(t.subject, t.predicate, t.object, _DERIVED) for t in triples)
 
     def validate(self) -> None:
-        from pyshacl import validate
+        from reasoner.shacl_plan import report_quads
 
-        data = graph_of(self.store.quads_for_pattern(None, None, None, _CASE))
-        data += graph_of(self.store.quads_for_pattern(None, None, None, _DERIVED))
-        conforms, self.report, _ = validate(data, shacl_graph=requirement_shapes(), inference="none", advanced=False)
-        self.conforms = bool(conforms)
-        self.store.load(self.report.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=_REPORT)
+        plan = requirement_plan()
+        found = self.store.query(plan.query, default_graph=[_CASE, _DERIVED])
+        report, self.conforms = report_quads(plan, found, _REPORT)
+        self.store.extend(report)
+
+    @property
+    def report(self) -> Graph:
+        """The sh:ValidationReport, as rdflib (validate --format turtle, load)."""
+        return graph_of(self.store.quads_for_pattern(None, None, None, _REPORT))
 
     def select(self, query: queries.Query) -> list[dict]:
         return rows(self.store.query(query.text, use_default_graph_as_union=True))
@@ -118,9 +126,19 @@ class RemoteStore(CaseStore):
 
 @lru_cache(maxsize=1)
 def requirement_shapes() -> Graph:
+    from rdflib import Graph
+
     from reasoner.paths import SHAPES_DIR
 
     return Graph().parse(SHAPES_DIR / "requirements.ttl", format="turtle")
+
+
+def requirement_plan():
+    """shapes/requirements.ttl compiled, in the form that needs no rdflib (cached on disk)."""
+    from reasoner.paths import SHAPES_DIR
+    from reasoner.shacl_plan import cached_plan
+
+    return cached_plan(SHAPES_DIR / "requirements.ttl")
 
 
 @lru_cache(maxsize=1)

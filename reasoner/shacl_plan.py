@@ -1,0 +1,143 @@
+"""Compiled shapes (reasoner/shacl_compiler.py) in a form that needs no rdflib: the queries,
+and per constraint the triples every one of its results has in a sh:ValidationReport. A
+shapes file's plan is kept in the cache (reasoner/cache.py) under a hash of the file and
+of the code that compiles it, so a cold `decide` validates with Oxigraph alone: importing
+rdflib, parsing the shapes and compiling them cost it 0.4 s.
+
+`report_quads` turns the rows of the plan's query into the report: the same triples
+pyshacl gives (reasoner/shacl_report.py says which), blank nodes aside."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from reasoner import cache
+from reasoner.namespaces import RDF_TYPE, SH_NS as SH, XSD
+
+_RESULT = ox.NamedNode("urn:guideline-reasoner:shacl-plan:result")  # stands for each result's blank node
+_TYPE = ox.NamedNode(RDF_TYPE)
+_RESULT_PATH = ox.NamedNode(SH.resultPath)
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """One compiled constraint (a ?c of the query)."""
+    path: object           # Oxigraph term of its fixed sh:path; None when the row gives it
+    fixed: tuple           # (predicate, object) every result has: type, shape, component, severity, messages
+    copies: tuple          # the triples of its blank path and shape, copied into the report
+    message: str           # its first sh:message, or "violation"
+    path_iri: str | None   # its path as an IRI (of the inverse path when inverse); None when the row gives it
+    inverse: bool
+
+
+@dataclass(frozen=True)
+class ShapePlan:
+    query: str             # ?focus ?value ?path ?c over the default graph
+    where_graph: str       # the same pattern, each named graph ?g on its own (Compiled.where("?g"))
+    sources: tuple
+
+
+def plan_of(compiled) -> ShapePlan:
+    """The plan of compiled shapes (an rdflib-based shacl_compiler.Compiled)."""
+    from reasoner.shacl_report import copied_triples, to_ox
+
+    inverse_path = compiled.shapes.value
+    sources = []
+    for c, source in enumerate(compiled.sources):
+        fixed = [(_TYPE, ox.NamedNode(SH.ValidationResult)), (ox.NamedNode(SH.sourceShape), to_ox(source.shape)),
+                 (ox.NamedNode(SH.sourceConstraintComponent), to_ox(source.component)),
+                 (ox.NamedNode(SH.resultSeverity), to_ox(source.severity))]
+        fixed += [(ox.NamedNode(SH.resultMessage), to_ox(m)) for m in source.messages]
+        path, inverse, path_iri = source.path, False, None
+        if path is not None:
+            from rdflib import BNode, URIRef
+
+            target = inverse_path(path, URIRef(SH.inversePath)) if isinstance(path, BNode) else None
+            inverse, path_iri = target is not None, str(target if target is not None else path)
+        sources.append(SourcePlan(None if path is None else to_ox(path), tuple(fixed),
+                                  tuple(ox.Triple(*map(to_ox, t)) for t in copied_triples(compiled, c)),
+                                  str(source.messages[0]) if source.messages else "violation", path_iri, inverse))
+    return ShapePlan(compiled.query, compiled.where("?g"), tuple(sources))
+
+
+def report_quads(plan: ShapePlan, rows, graph=None) -> tuple[list[ox.Quad], bool]:
+    """The sh:ValidationReport of the rows of `plan.query` as quads (in `graph`, else the
+    default graph), and whether it conforms (no rows)."""
+    graph = ox.DefaultGraph() if graph is None else graph
+    report = ox.BlankNode()
+    quads = [ox.Quad(report, _TYPE, ox.NamedNode(SH.ValidationReport), graph)]
+    copied: set = set()
+    conforms = True
+    for row in rows:
+        conforms = False
+        c = int(row["c"].value)
+        source = plan.sources[c]
+        result = ox.BlankNode()
+        quads.append(ox.Quad(report, ox.NamedNode(SH.result), result, graph))
+        quads += [ox.Quad(result, p, o, graph) for p, o in source.fixed]
+        quads.append(ox.Quad(result, ox.NamedNode(SH.focusNode), row["focus"], graph))
+        if (value := row["value"]) is not None:
+            quads.append(ox.Quad(result, ox.NamedNode(SH.value), value, graph))
+        if (path := source.path or row["path"]) is not None:
+            quads.append(ox.Quad(result, _RESULT_PATH, path, graph))
+        if c not in copied:
+            copied.add(c)
+            quads += [ox.Quad(t.subject, t.predicate, t.object, graph) for t in source.copies]
+    quads.append(ox.Quad(report, ox.NamedNode(SH.conforms),
+                         ox.Literal(str(conforms).lower(), datatype=ox.NamedNode(XSD + "boolean")), graph))
+    return quads, conforms   # a blank shape copied for two sources comes twice: the store keeps it once
+
+
+@lru_cache(maxsize=None)
+def cached_plan(shapes_file: Path) -> ShapePlan:
+    """The plan of a shapes file, from the cache when the file and the compiler are unchanged."""
+    data = shapes_file.read_bytes()
+    name = "shapes-" + cache.key(data, str(shapes_file.name), ox.__version__, cache.code_of(
+        "reasoner.shacl_compiler", "reasoner.shacl_report", "reasoner.shacl_plan", "rdflib")) + ".json"
+    stored = cache.read(name)
+    if stored is not None:
+        try:
+            return _loads(stored)
+        except (ValueError, KeyError, TypeError, SyntaxError):
+            pass  # a damaged cache file is rebuilt
+    from rdflib import Graph
+
+    from reasoner.shacl_compiler import compile_report
+
+    plan = plan_of(compile_report(Graph().parse(data=data, format="turtle", publicID=shapes_file.resolve().as_uri())))
+    cache.write(name, _dumps(plan))
+    return plan
+
+
+# On disk: JSON; each source's terms as one N-Triples document (one document per source, so
+# its blank path and the blank nodes of its copies keep their labels and stay one node).
+def _dumps(plan: ShapePlan) -> bytes:
+    sources = []
+    for s in plan.sources:
+        triples = [ox.Triple(_RESULT, p, o) for p, o in s.fixed]
+        if s.path is not None:
+            triples.append(ox.Triple(_RESULT, _RESULT_PATH, s.path))
+        sources.append({"terms": ox.serialize(triples + list(s.copies), format=ox.RdfFormat.N_TRIPLES).decode("utf-8"),
+                        "message": s.message, "path_iri": s.path_iri, "inverse": s.inverse})
+    return json.dumps({"query": plan.query, "where_graph": plan.where_graph, "sources": sources}).encode("utf-8")
+
+
+def _loads(data: bytes) -> ShapePlan:
+    document = json.loads(data)
+    sources = []
+    for s in document["sources"]:
+        fixed, copies, path = [], [], None
+        for t in ox.parse(s["terms"], format=ox.RdfFormat.N_TRIPLES):
+            if t.subject != _RESULT:
+                copies.append(ox.Triple(t.subject, t.predicate, t.object))
+            elif t.predicate == _RESULT_PATH:
+                path = t.object
+            else:
+                fixed.append((t.predicate, t.object))
+        sources.append(SourcePlan(path, tuple(fixed), tuple(copies), s["message"], s["path_iri"], bool(s["inverse"])))
+    return ShapePlan(document["query"], document["where_graph"], tuple(sources))
