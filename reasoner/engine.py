@@ -71,7 +71,7 @@ class Reasoner:
     @cached_property
     def check(self) -> case_input.CaseCheck:
         """The input rules every path applies, read from the knowledge base."""
-        return case_input.CaseCheck(self._kb_triples)
+        return case_input.CaseCheck.of_closure(self.kb.closure_ntriples)
 
     @cached_property
     def code_map(self):
@@ -116,4 +116,4 @@ class Reasoner:
 
     def _open_store(self, cases) -> CaseStore:
         [case] = cases
-        return CaseStore(self._kb_quads, case)
+        return CaseStore(self.kb.closure_ntriples, case)

@@ -127,6 +127,43 @@ class CaseCheck:
         self.seal = seal_from(named)
         self.kb_terms = frozenset(s for s, _, _ in named)
 
+    @classmethod
+    def of_closure(cls, ntriples: bytes) -> CaseCheck:
+        """The rules of the closed knowledge base given as N-Triples, from the cache
+        (reasoner/cache.py) when this closure and this code made them before: reading them
+        from the 7,000 triples took a cold start 0.06 s."""
+        from reasoner import cache
+
+        name = "input-rules-" + cache.key(ntriples, cache.code_of(
+            "reasoner.pipeline.case_input", "reasoner.case_seal", "reasoner.case_names")) + ".json"
+        stored = cache.read(name)
+        if stored is not None:
+            try:
+                return cls._from_json(stored)
+            except (ValueError, KeyError, TypeError):
+                pass  # a damaged cache file is rebuilt
+        check = cls(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
+        cache.write(name, check._to_json())
+        return check
+
+    def _to_json(self) -> bytes:
+        seal = {name: sorted(map(list, value) if name == "allowed" else value)
+                for name, value in vars(self.seal).items()}
+        return json.dumps({"known": {kind: sorted(terms) for kind, terms in self.known.items()},
+                           "seal": seal, "kb_terms": sorted(self.kb_terms)}).encode("utf-8")
+
+    @classmethod
+    def _from_json(cls, data: bytes) -> CaseCheck:
+        from reasoner.case_seal import Seal
+
+        document = json.loads(data)
+        check = cls.__new__(cls)
+        check.known = {kind: set(terms) for kind, terms in document["known"].items()}
+        check.seal = Seal(**{name: frozenset(map(tuple, value) if name == "allowed" else value)
+                             for name, value in document["seal"].items()})
+        check.kb_terms = frozenset(document["kb_terms"])
+        return check
+
     def nodes(self, triples: list[ox.Triple]) -> set[str]:
         """The IRIs a case's facts are about or lead to, knowledge-base terms aside: two cases
         sharing one would see each other's facts in a shared store."""
