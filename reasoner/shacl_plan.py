@@ -10,7 +10,7 @@ pyshacl gives (reasoner/shacl_report.py says which), blank nodes aside."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,9 +37,20 @@ class SourcePlan:
 
 @dataclass(frozen=True)
 class ShapePlan:
-    query: str             # ?focus ?value ?path ?c over the default graph
-    where_graph: str       # the same pattern, each named graph ?g on its own (Compiled.where("?g"))
+    """One query per compiled constraint branch rather than their UNION: Oxigraph takes 60 ms
+    to plan the case-input shapes' 87-branch UNION, 13 ms for the branches one by one, with
+    the same rows (a UNION's solutions are its branches' together)."""
+    queries: tuple         # ?focus ?value ?path ?c over the default graph
+    graph_queries: tuple   # ?g ?focus ?value ?path ?c, each named graph ?g on its own
     sources: tuple
+
+    def rows(self, store: ox.Store, **options) -> list:
+        """The solutions of every branch (over the default graph; `options` as Store.query's)."""
+        return [row for query in self.queries for row in store.query(query, **options)]
+
+    def graph_rows(self, store: ox.Store) -> list:
+        """The solutions of every branch in each named graph, ?g bound to it."""
+        return [row for query in self.graph_queries for row in store.query(query)]
 
 
 def plan_of(compiled) -> ShapePlan:
@@ -62,11 +73,14 @@ def plan_of(compiled) -> ShapePlan:
         sources.append(SourcePlan(None if path is None else to_ox(path), tuple(fixed),
                                   tuple(ox.Triple(*map(to_ox, t)) for t in copied_triples(compiled, c)),
                                   str(source.messages[0]) if source.messages else "violation", path_iri, inverse))
-    return ShapePlan(compiled.query, compiled.where("?g"), tuple(sources))
+    one_each = [replace(compiled, branches=(branch,)) for branch in compiled.branches]
+    return ShapePlan(tuple(c.query for c in one_each),
+                     tuple(f"SELECT ?g ?focus ?value ?path ?c WHERE {{ {c.where('?g')} }}" for c in one_each),
+                     tuple(sources))
 
 
 def report_quads(plan: ShapePlan, rows, graph=None) -> tuple[list[ox.Quad], bool]:
-    """The sh:ValidationReport of the rows of `plan.query` as quads (in `graph`, else the
+    """The sh:ValidationReport of the rows of the plan's queries as quads (in `graph`, else the
     default graph), and whether it conforms (no rows)."""
     graph = ox.DefaultGraph() if graph is None else graph
     report = ox.BlankNode()
@@ -124,7 +138,8 @@ def _dumps(plan: ShapePlan) -> bytes:
             triples.append(ox.Triple(_RESULT, _RESULT_PATH, s.path))
         sources.append({"terms": ox.serialize(triples + list(s.copies), format=ox.RdfFormat.N_TRIPLES).decode("utf-8"),
                         "message": s.message, "path_iri": s.path_iri, "inverse": s.inverse})
-    return json.dumps({"query": plan.query, "where_graph": plan.where_graph, "sources": sources}).encode("utf-8")
+    return json.dumps({"queries": plan.queries, "graph_queries": plan.graph_queries,
+                       "sources": sources}).encode("utf-8")
 
 
 def _loads(data: bytes) -> ShapePlan:
@@ -140,4 +155,4 @@ def _loads(data: bytes) -> ShapePlan:
             else:
                 fixed.append((t.predicate, t.object))
         sources.append(SourcePlan(path, tuple(fixed), tuple(copies), s["message"], s["path_iri"], bool(s["inverse"])))
-    return ShapePlan(document["query"], document["where_graph"], tuple(sources))
+    return ShapePlan(tuple(document["queries"]), tuple(document["graph_queries"]), tuple(sources))

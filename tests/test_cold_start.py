@@ -88,7 +88,7 @@ def test_a_changed_shapes_file_is_compiled_again(tmp_path, monkeypatch):
         shapes.write_text(SHAPE % message)
         cached_plan.cache_clear()  # a new process: only the disk cache is left
         plan = cached_plan(shapes)
-        quads, conforms = report_quads(plan, store.query(plan.query))
+        quads, conforms = report_quads(plan, plan.rows(store))
         assert not conforms
         messages.append([q.object.value for q in quads if q.predicate.value.endswith("#resultMessage")])
     assert messages == [["first wording"], ["second wording"], ["first wording"]]

@@ -207,9 +207,9 @@ class CaseCheck:
     def _shape_problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]]) -> dict[str, Problem]:
         """The case-input shapes' results per graph, the first in a stable order, as the
         field (focus node and path) and the shape's message."""
-        plan, query = _input_shapes()
+        plan = _input_shapes()
         by_graph: dict[str, list[tuple]] = {}
-        for row in store.query(query):
+        for row in plan.graph_rows(store):
             graph = row["g"].value
             if graph not in cases:
                 continue
@@ -260,12 +260,11 @@ def _unnamed_requests(triples: list[ox.Triple]) -> Problem | None:
 
 @lru_cache(maxsize=1)
 def _input_shapes():
-    """shapes/case-input.ttl compiled (reasoner/shacl_plan.py: cached, no rdflib), and its query."""
+    """shapes/case-input.ttl compiled (reasoner/shacl_plan.py: cached, no rdflib)."""
     from reasoner.paths import SHAPES_DIR
     from reasoner.shacl_plan import cached_plan
 
-    plan = cached_plan(SHAPES_DIR / "case-input.ttl")
-    return plan, f"SELECT ?g ?focus ?value ?path ?c WHERE {{ {plan.where_graph} }}"
+    return cached_plan(SHAPES_DIR / "case-input.ttl")
 
 
 def _describe(node, triples: list[ox.Triple]) -> str:

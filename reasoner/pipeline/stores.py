@@ -62,7 +62,7 @@ class CaseStore:
         from reasoner.shacl_plan import report_quads
 
         plan = requirement_plan()
-        found = self.store.query(plan.query, default_graph=[_CASE, _DERIVED])
+        found = plan.rows(self.store, default_graph=[_CASE, _DERIVED])
         report, self.conforms = report_quads(plan, found, _REPORT)
         self.store.extend(report)
         # what was validated, for pyshacl's report if one is asked for (later stages add to _DERIVED)
