@@ -117,7 +117,7 @@ def cached_plan(shapes_file: Path) -> ShapePlan:
     if stored is not None:
         try:
             return _loads(stored)
-        except (ValueError, KeyError, TypeError, SyntaxError):
+        except (ValueError, KeyError, TypeError, SyntaxError, IndexError, AttributeError):
             pass  # a damaged cache file is rebuilt
     from rdflib import Graph
 
@@ -128,31 +128,37 @@ def cached_plan(shapes_file: Path) -> ShapePlan:
     return plan
 
 
-# On disk: JSON; each source's terms as one N-Triples document (one document per source, so
-# its blank path and the blank nodes of its copies keep their labels and stay one node).
+# On disk: JSON, with the terms of every source in one N-Quads document, each source's in a
+# graph of its own (one parse; the blank path and the blank nodes of its copies keep their
+# labels, so they stay one node).
+_SOURCE = "urn:guideline-reasoner:shacl-plan:source:"
+
+
 def _dumps(plan: ShapePlan) -> bytes:
-    sources = []
-    for s in plan.sources:
-        triples = [ox.Triple(_RESULT, p, o) for p, o in s.fixed]
+    quads, sources = [], []
+    for n, s in enumerate(plan.sources):
+        graph = ox.NamedNode(f"{_SOURCE}{n}")
+        quads += [ox.Quad(_RESULT, p, o, graph) for p, o in s.fixed]
         if s.path is not None:
-            triples.append(ox.Triple(_RESULT, _RESULT_PATH, s.path))
-        sources.append({"terms": ox.serialize(triples + list(s.copies), format=ox.RdfFormat.N_TRIPLES).decode("utf-8"),
-                        "message": s.message, "path_iri": s.path_iri, "inverse": s.inverse})
-    return json.dumps({"queries": plan.queries, "graph_queries": plan.graph_queries,
-                       "sources": sources}).encode("utf-8")
+            quads.append(ox.Quad(_RESULT, _RESULT_PATH, s.path, graph))
+        quads += [ox.Quad(t.subject, t.predicate, t.object, graph) for t in s.copies]
+        sources.append({"message": s.message, "path_iri": s.path_iri, "inverse": s.inverse})
+    terms = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8")
+    return json.dumps({"queries": plan.queries, "graph_queries": plan.graph_queries, "sources": sources,
+                       "terms": terms}).encode("utf-8")
 
 
 def _loads(data: bytes) -> ShapePlan:
     document = json.loads(data)
-    sources = []
-    for s in document["sources"]:
-        fixed, copies, path = [], [], None
-        for t in ox.parse(s["terms"], format=ox.RdfFormat.N_TRIPLES):
-            if t.subject != _RESULT:
-                copies.append(ox.Triple(t.subject, t.predicate, t.object))
-            elif t.predicate == _RESULT_PATH:
-                path = t.object
-            else:
-                fixed.append((t.predicate, t.object))
-        sources.append(SourcePlan(path, tuple(fixed), tuple(copies), s["message"], s["path_iri"], bool(s["inverse"])))
-    return ShapePlan(tuple(document["queries"]), tuple(document["graph_queries"]), tuple(sources))
+    parts = [([], [], []) for _ in document["sources"]]  # fixed, copies, path
+    for q in ox.parse(document["terms"], format=ox.RdfFormat.N_QUADS):
+        fixed, copies, path = parts[int(q.graph_name.value[len(_SOURCE):])]
+        if q.subject != _RESULT:
+            copies.append(ox.Triple(q.subject, q.predicate, q.object))
+        elif q.predicate == _RESULT_PATH:
+            path.append(q.object)
+        else:
+            fixed.append((q.predicate, q.object))
+    return ShapePlan(tuple(document["queries"]), tuple(document["graph_queries"]), tuple(
+        SourcePlan(path[0] if path else None, tuple(fixed), tuple(copies), s["message"], s["path_iri"], bool(s["inverse"]))
+        for (fixed, copies, path), s in zip(parts, document["sources"])))

@@ -130,3 +130,19 @@ def ox_graph(name: str):
     import pyoxigraph as ox
 
     return ox.NamedNode(name)
+
+
+def test_a_command_parsed_alone_is_parsed_as_by_the_whole_command_line():
+    """`decide` builds only its own parser; its help, defaults and errors are the whole one's."""
+    from reasoner.cli import COMMANDS, build_parser
+
+    def command_parser(parser, name):
+        [choices] = [a.choices for a in parser._actions if getattr(a, "choices", None) and name in a.choices]
+        return choices[name]
+
+    whole = build_parser()
+    for name in COMMANDS:
+        alone = build_parser(only=name)
+        assert command_parser(alone, name).format_help() == command_parser(whole, name).format_help(), name
+    argv = ["decide", SEED, "--format", "json", "-o", "out.json"]
+    assert build_parser(only="decide").parse_args(argv) == whole.parse_args(argv)
