@@ -112,7 +112,7 @@ def cached_plan(shapes_file: Path) -> ShapePlan:
     """The plan of a shapes file, from the cache when the file and the compiler are unchanged."""
     data = shapes_file.read_bytes()
     name = "shapes-" + cache.key(data, str(shapes_file.name), ox.__version__, cache.code_of(
-        "reasoner.shacl_compiler", "reasoner.shacl_report", "reasoner.shacl_plan", "rdflib")) + ".json"
+        "reasoner.shacl_compiler", "reasoner.shacl_report", "reasoner.shacl_plan", "reasoner.namespaces", "rdflib")) + ".json"
     stored = cache.read(name)
     if stored is not None:
         try:

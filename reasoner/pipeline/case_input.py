@@ -135,7 +135,7 @@ class CaseCheck:
         from reasoner import cache
 
         name = "input-rules-" + cache.key(ntriples, cache.code_of(
-            "reasoner.pipeline.case_input", "reasoner.case_seal", "reasoner.case_names")) + ".json"
+            "reasoner.pipeline.case_input", "reasoner.case_seal", "reasoner.case_names", "reasoner.namespaces")) + ".json"
         stored = cache.read(name)
         if stored is not None:
             try:
