@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 import pyoxigraph as ox
 
 from reasoner import queries
-from reasoner.namespaces import GR, PROV, RDF_TYPE, XSD
+from reasoner.namespaces import GR_NS as GR, PROV_NS as PROV, RDF_TYPE, XSD
 
 FOLLOW_UP = "output/surgery-found-necessary.rq"
 
@@ -50,7 +50,7 @@ class CaseInput:
     def of(cls, triples, key: object = None) -> CaseInput:
         triples = tuple(triples)
         cases = frozenset(t.subject.value for t in triples
-                          if t.predicate.value == RDF_TYPE and t.object.value == str(GR.Case))
+                          if t.predicate.value == RDF_TYPE and t.object.value == GR.Case)
         return cls(cases, triples, input_hash(triples), key)
 
     def with_surgery_authorized(self, approved: set[str]) -> CaseInput:
@@ -60,8 +60,8 @@ class CaseInput:
         return replace(self, triples=self.triples + added)
 
 
-_HAS_FINDING = ox.NamedNode(str(GR.hasFinding))
-_SURGERY_AUTHORIZED = ox.NamedNode(str(GR.SurgeryAuthorized))
+_HAS_FINDING = ox.NamedNode(GR.hasFinding)
+_SURGERY_AUTHORIZED = ox.NamedNode(GR.SurgeryAuthorized)
 
 S = TypeVar("S", bound=Store)
 
