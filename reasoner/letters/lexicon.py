@@ -219,15 +219,15 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                 "red flag", "red flags", "suspected fracture", "stress fracture", "occult fracture",
                 "avascular necrosis", "osteonecrosis", "hemarthrosis"),
     "MuscleSpasm": ("spasm", "spasms", "muscle spasm"),
-    "NeuropathicPain": ("neuropathic pain", "neuropathy", "burning pain", "paresthesia", "paresthesias"),
+    "NeuropathicPain": ("neuropathic pain", "neuropathy", "burning pain", "paresthesia", "paresthesias", "allodynia", "dysesthesia", "dysesthesias", "hyperalgesia", "pins and needles", "tingling"),
     "SurgicalCandidate": ("surgical candidate", "candidate for surgery", "surgery was recommended",
                           "surgery is recommended", "surgical intervention", "considering surgery"),
     "CorroboratedRadiculopathy": ("nerve root compression", "nerve root impingement", "neural foraminal stenosis",
                                   "foraminal narrowing", "nerve root abutment"),
     "GastrointestinalRiskFactor": ("gastritis", "GERD", "reflux", "ulcer", "GI bleed", "dyspepsia",
-                                   "stomach upset", "GI upset", "anticoagulant"),
-    "Insomnia": ("insomnia", "difficulty sleeping", "sleep disturbance"),
-    "FailedToProgressInTherapy": ("failure to progress", "not progressing", "plateaued in therapy", "no progress in therapy"),
+                                   "stomach upset", "GI upset", "anticoagulant", "heartburn", "gastric upset", "gastrointestinal upset", "upset stomach", "GI irritation", "stomach irritation", "GI distress", "gastrointestinal distress", "GI symptoms", "gastrointestinal symptoms", "GI complaints", "gastrointestinal complaints", "GI bleeding", "gastrointestinal bleeding", "GI side effects", "gastrointestinal side effects"),
+    "Insomnia": ("insomnia", "difficulty sleeping", "sleep disturbance", "trouble sleeping", "poor sleep", "problems sleeping", "problems with sleep", "difficulty with sleep", "sleep difficulties", "sleep difficulty", "sleep problems", "sleep disorder", "sleeplessness", "unable to sleep", "disturbed sleep", "interrupted sleep", "sleep impairment", "impaired sleep"),
+    "FailedToProgressInTherapy": ("failure to progress", "not progressing", "plateaued in therapy", "no progress in therapy", "failed to progress", "has plateaued", "plateaued", "plateau in therapy", "lack of progress", "no further progress", "not progressed", "stopped progressing"),
     "InvasiveProcedurePlanned": ("injection is planned", "planned injection", "prior to injection", "prior to an injection",
                                  "before an injection", "candidate for injection", "candidate for an injection",
                                  "injection was recommended", "recommended an injection", "considering an injection"),
@@ -240,7 +240,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "Anxiety": ("anxiety", "anxious", "panic attacks", "panic disorder"),
     "ImpairedAmbulation": ("antalgic gait", "non-weight bearing", "non weight bearing", "nonweightbearing",
                            "unable to bear weight", "difficulty walking", "unsteady gait", "gait instability",
-                           "ambulates with a cane", "uses a cane", "ambulates with crutches", "uses crutches", "limping"),
+                           "ambulates with a cane", "uses a cane", "ambulates with crutches", "uses crutches", "limping", "limp", "abnormal gait", "difficulty ambulating", "ambulates with a walker", "uses a walker", "wheelchair", "ambulates with an assistive device", "unable to walk", "slow gait", "walking is limited", "limited walking", "difficulty with walking"),
     "Homebound": ("homebound",),
     "ConfinedToBedOrRoom": ("bedbound", "bed-bound", "bedridden", "bed-ridden", "confined to bed", "confined to his bed",
                             "confined to her bed", "confined to the bed", "confined to his room", "confined to her room",
@@ -260,6 +260,42 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                             "weakness in abduction", "weakness of abduction", "abduction weakness",
                             "external rotation weakness", "rotator cuff weakness"),
     "DrugTestingAndCURESDocumented": ("CURES", "consistent urine drug screen", "urine drug screen was consistent"),
+}
+
+# Findings stated with the examination result after the test or the measure ("straight leg
+# raise was positive on the left", "strength was 4/5", "reflexes were diminished"): spaCy
+# token patterns, so the result word is part of the match and "was negative" never is one.
+_BE = {"LOWER": {"IN": ["was", "is", "were", "are", "remains", "remained"]}, "OP": "?"}
+_SLR = [[{"LOWER": {"IN": ["slr", "slrt"]}}],
+        [{"LOWER": "seated", "OP": "?"}, {"LOWER": "straight"}, {"LOWER": "leg"}, {"LOWER": {"IN": ["raise", "raising"]}}]]
+_LOW = {"LOWER": {"IN": ["decreased", "diminished", "reduced", "absent", "hypoactive", "depressed", "impaired", "altered",
+                         "asymmetric", "asymmetrical"]}}
+_REFLEX = {"LOWER": {"REGEX": r"^(?:reflex(?:es)?|dtrs?)$"}}
+_SENSATION = {"LOWER": {"IN": ["sensation", "sensory"]}}
+_STRENGTH = {"LOWER": {"IN": ["strength", "motor", "power", "weakness"]}}
+_GRADE = [{"TEXT": {"IN": ["0", "1", "2", "3", "4"]}}, {"TEXT": {"IN": ["+", "-"]}, "OP": "?"}, {"TEXT": "/"}, {"TEXT": "5"}]
+_SURGERY = {"LOWER": {"REGEX": r"^(?:surgery|surgical|operative|fusion|arthroscop\w*|decompression|discectomy|laminectomy|"
+                                r"microdiscectomy|arthroplasty|replacement|repair|release|reconstruction)$"}}
+# up to six words between a verb and its object, none turning it round ("recommended against surgery")
+_GAP = {"LOWER": {"NOT_IN": ["against", "not", "no", "without", "instead", "rather", "than"]}, "OP": "{0,6}"}
+FINDING_PATTERNS: dict[str, tuple[list[dict], ...]] = {
+    "NeurologicalDeficit": (
+        *[slr + [{"LOWER": "test", "OP": "?"}, _BE, {"LOWER": "positive"}] for slr in _SLR],
+        [{"LOWER": "positive"}, {"LOWER": {"IN": ["slr", "slrt"]}}],
+        [_REFLEX, _BE, _LOW],
+        [_LOW, {"OP": "{0,3}"}, _REFLEX],
+        [_SENSATION, _BE, _LOW],
+        [_LOW, {"OP": "{0,3}"}, _SENSATION],
+        [_STRENGTH, {"OP": "{0,7}"}, *_GRADE],
+        [*_GRADE, {"LOWER": {"IN": ["strength", "motor", "power", "weakness"]}}],
+    ),
+    "SurgicalCandidate": (
+        [{"LOWER": {"IN": ["recommended", "recommends", "recommending", "considering", "proposed", "planning"]}},
+         _GAP, _SURGERY],
+        [{"LOWER": "considered"}, {"LOWER": "for"}, _GAP, _SURGERY],
+        [_SURGERY, {"OP": "{0,3}"}, {"LOWER": {"IN": ["was", "has", "is", "been", "were"]}}, {"LOWER": "been", "OP": "?"},
+         {"LOWER": {"IN": ["recommended", "proposed", "planned", "requested", "considered"]}}],
+    ),
 }
 
 # Words that name the main treatments in history sentences ("8 physical therapy sessions")

@@ -231,6 +231,8 @@ def _nlp():
     nlp = medspacy.load()
     nlp.get_pipe("medspacy_target_matcher").add(
         [TargetRule(phrase, finding) for finding, phrases in lexicon.FINDINGS.items() for phrase in phrases]
+        + [TargetRule(f"{finding} pattern", finding, pattern=pattern)
+           for finding, patterns in lexicon.FINDING_PATTERNS.items() for pattern in patterns]
         + [TargetRule(phrase, "OUTCOME") for phrase in OUTCOME_PHRASES])
     nlp.get_pipe("medspacy_context").add([
         ConTextRule("without evidence of", "NEGATED_EXISTENCE", direction="FORWARD"),

@@ -1,0 +1,68 @@
+"""Examination findings and documented problems read by kind of sentence, each in several
+phrasings written here (not copied from letters): a result stated after its test or measure
+("straight leg raise was positive", "strength was 4/5"), everyday names of sleep, gait and
+stomach problems, surgery recommended or considered, therapy that stopped helping; and the
+negations and normal results that must not count."""
+
+from __future__ import annotations
+
+import pytest
+
+from reasoner.letters.summary import read_summary
+
+
+def findings(text: str) -> list[str]:
+    return read_summary(text, "10/01/2016").findings
+
+
+@pytest.mark.parametrize("text, finding", [
+    ("Straight leg raise was positive on the right at 45 degrees.", "NeurologicalDeficit"),
+    ("Seated straight leg raising test is positive on the left.", "NeurologicalDeficit"),
+    ("SLR was positive bilaterally.", "NeurologicalDeficit"),
+    ("There was a positive SLR on the left.", "NeurologicalDeficit"),
+    ("Motor strength was 4/5 in the left extensor hallucis longus.", "NeurologicalDeficit"),
+    ("There was weakness of the right wrist extensors, graded 4+/5.", "NeurologicalDeficit"),
+    ("Deep tendon reflexes were diminished at the left Achilles.", "NeurologicalDeficit"),
+    ("There were hypoactive patellar reflexes.", "NeurologicalDeficit"),
+    ("Sensation was decreased in the left L5 dermatome.", "NeurologicalDeficit"),
+    ("The surgeon has recommended a lumbar fusion.", "SurgicalCandidate"),
+    ("The provider recommended a right L4-5 microdiscectomy.", "SurgicalCandidate"),
+    ("She is being considered for arthroscopic surgery of the right shoulder.", "SurgicalCandidate"),
+    ("A right knee arthroscopy was recommended.", "SurgicalCandidate"),
+    ("He reported trouble sleeping.", "Insomnia"),
+    ("She reports poor sleep because of the pain.", "Insomnia"),
+    ("He has sleep difficulties.", "Insomnia"),
+    ("She walks with a limp.", "ImpairedAmbulation"),
+    ("He had an abnormal gait.", "ImpairedAmbulation"),
+    ("She ambulates with a walker.", "ImpairedAmbulation"),
+    ("The patient has plateaued in physical therapy.", "FailedToProgressInTherapy"),
+    ("She has not progressed with physical therapy.", "FailedToProgressInTherapy"),
+    ("He reported heartburn with ibuprofen.", "GastrointestinalRiskFactor"),
+    ("She has gastrointestinal upset with her medications.", "GastrointestinalRiskFactor"),
+    ("She reported numbness and tingling in the left leg.", "NeuropathicPain"),
+    ("There was allodynia over the dorsum of the foot.", "NeuropathicPain"),
+])
+def test_a_finding_in_its_everyday_phrasings_is_read(text, finding):
+    assert finding in findings(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Straight leg raising test was negative bilaterally.",
+    "Straight leg raise was not positive.",
+    "Motor strength was 5/5 throughout.",
+    "Strength was 5/5 and sensation was intact.",
+    "Reflexes were not diminished.",
+    "There was no decreased sensation.",
+    "Pain was 4/5 on the scale.",
+    "Surgery was not recommended.",
+    "The provider recommended against surgery.",
+    "He is not a surgical candidate.",
+    "He denied difficulty sleeping.",
+    "Gait was normal.",
+    "She does not limp.",
+    "She denies any GI symptoms.",
+    "He denies tingling.",
+    "The physical therapist reports she is progressing well and has not plateaued.",
+])
+def test_negated_or_normal_results_are_not_findings(text):
+    assert findings(text) == []
