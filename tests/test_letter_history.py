@@ -72,6 +72,25 @@ def test_conservative_care_failed_only_when_the_summary_says_so(text, failed):
     assert bool(facts.spans.get("care_failed")) is failed
 
 
+@pytest.mark.parametrize("text, failed", [
+    # failure stated in other words
+    ("The patient has not responded to conservative treatment, including NSAIDs.", True),
+    ("He reported that therapy did not help.", True),
+    ("Conservative measures have been exhausted.", True),
+    ("She continues with low back pain that is refractory to conservative care.", True),
+    ("Symptoms have been unresponsive to six weeks of conservative treatment.", True),
+    ("He has failed 6 months of non-operative care.", True),
+    # the reviewer or the UR noting that no failure is documented is not a failure
+    ("There was no documentation of failed conservative treatment.", False),
+    ("The UR denied the request due to lack of documented failure of conservative care.", False),
+    ("The records did not document failure of conservative care.", False),
+    ("There is no evidence that she failed conservative treatment.", False),
+    ("It was unclear whether conservative care had failed.", False),
+])
+def test_failure_of_care_in_other_words_but_not_its_absence_noted(text, failed):
+    assert read_summary(text, "10/01/2016").care_failed is failed
+
+
 def test_no_documented_improvement_is_care_that_failed():
     assert read_summary("She has had 8 visits of physical therapy. There is no documented functional improvement.",
                         "10/01/2016").care_failed is True

@@ -126,7 +126,21 @@ CARE_NOT_RESOLVING = re.compile(
     r"continued (?:pain|symptoms|complaints)|failed (?:conservative|to (?:improve|respond|help))|"
     r"no (?:significant |lasting )?(?:relief|improvement|benefit)|no (?:documentation of |documented )(?:objective )?(?:functional )?"
     r"(?:improvement|benefit|gains?)|the same (?:pain|symptoms|limits)|not improv\w*|without (?:significant )?(?:relief|improvement)|"
-    r"(?:was|were) (?:not helpful|ineffective|unsuccessful)", re.I)
+    r"(?:was|were) (?:not helpful|ineffective|unsuccessful)|did not (?:help|improve|provide (?:\w+ )?relief)|"
+    r"(?:not|poorly) respond\w*|unresponsive|refractory|(?:has|have) been exhausted|"
+    r"fail(?:ed|ure) (?:of |to respond to )?(?:\w+ ){0,3}(?:conservative|non-?operative|non-?surgical)", re.I)
+# What makes such words the reviewer's note of a gap rather than the record's statement:
+# "no documentation of failed conservative care", "lack of evidence of failure of ..."
+GAP_BEFORE = re.compile(r"\b(?:no|lack of|without|absence of|not)\s+(?:\w+\s+){0,3}?(?:document\w*|evidence|"
+                        r"indication|mention)\b(?:\s+\w+){0,3}\s*$|\b(?:unclear|not clear|not stated)\b[^.;]*$", re.I)
+
+
+def care_not_resolving(sentence: str) -> bool:
+    """A sentence stating that care given has not resolved the complaint (not one noting
+    that the records lack such a statement)."""
+    return any(not GAP_BEFORE.search(sentence[:m.start()]) for m in CARE_NOT_RESOLVING.finditer(sentence))
+
+
 CARE_HELPING = re.compile(
     r"\b(?:is|was|has been) improving|improving with|continues to improve|\bhelped\b|\bhelpful\b|"
     r"significant (?:benefit|relief|improvement)|decreased (?:his|her|the) pain|reduc\w+ (?:his|her|the) pain", re.I)
@@ -138,9 +152,9 @@ def _care_failed(summary: str, facts: SummaryFacts) -> None:
     summary says is helping has not failed (MTUS: imaging and referral follow a failure to
     respond to conservative care)."""
     sentences = sentence_spans(summary, SENTENCE_BREAK)
-    failing = [span for sentence, span in sentences if CARE_NOT_RESOLVING.search(sentence)]
+    failing = [span for sentence, span in sentences if care_not_resolving(sentence)]
     failing += [span for e in facts.episodes if e.response == "Ineffective" for span in e.spans]
-    helping = any(CARE_HELPING.search(sentence) and not CARE_NOT_RESOLVING.search(sentence) for sentence, _ in sentences)
+    helping = any(CARE_HELPING.search(sentence) and not care_not_resolving(sentence) for sentence, _ in sentences)
     facts.care_failed = bool(failing) and not helping
     if facts.care_failed:
         facts.spans["care_failed"] = sorted(set(failing))
