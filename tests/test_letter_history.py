@@ -164,6 +164,38 @@ def test_an_improvement_is_functional_only_when_the_summary_measures_function(te
     assert [e.outcome for e in episodes if e.visits] == [outcome]
 
 
+@pytest.mark.parametrize("text, outcome", [
+    # gains named by what the worker can do again
+    ("He has had 8 chiropractic visits, with increased ability to perform activities of daily living.",
+     "ObjectiveFunctionalImprovement"),
+    ("She completed 6 acupuncture sessions and has returned to work.", "ObjectiveFunctionalImprovement"),
+    ("He has had 6 PT sessions; he is now able to return to full duty.", "ObjectiveFunctionalImprovement"),
+    ("She has had 8 physical therapy visits and her work restrictions were reduced.", "ObjectiveFunctionalImprovement"),
+    ("He has had 12 sessions of physical therapy and his walking tolerance increased from 10 to 30 minutes.",
+     "ObjectiveFunctionalImprovement"),
+    # the same gains said not to have happened
+    ("She has had 8 physical therapy sessions and is unable to return to work.", "OutcomeNotDocumented"),
+    ("He has had 8 physical therapy sessions and has not returned to work.", "OutcomeNotDocumented"),
+    ("She has had 8 physical therapy sessions and is not able to return to full duty.", "OutcomeNotDocumented"),
+    # relief from medication is not a gain from the counted visits' measure of function
+    ("She has had 6 physical therapy sessions. She reports improvement with medications.", None),
+])
+def test_a_functional_gain_named_by_what_the_worker_can_do(text, outcome):
+    episodes = read_summary(text, "10/01/2016").episodes
+    assert [e.outcome for e in episodes if e.visits] == [outcome]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("After 6 sessions of physical therapy she reported less pain.", [("PhysicalTherapy", 6)]),
+    ("Following 12 chiropractic visits, the pain persisted.", [("ChiropracticManipulation", 12)]),
+    ("After a total of 8 acupuncture treatments, she stopped.", [("Acupuncture", 8)]),
+    # "after" with no count of care is no history
+    ("The request for 12 sessions of physical therapy after surgery was modified.", []),
+])
+def test_care_counted_after_after_or_following(text, expected):
+    assert history(text) == expected
+
+
 @pytest.mark.parametrize("text, age", [
     ("The injured worker is a 45-year-old male who was injured at work.", 45),
     ("The applicant is a 999-year-old male who was injured at work.", None),

@@ -254,6 +254,12 @@ def _nlp():
         ConTextRule("failed to", "NEGATED_EXISTENCE", direction="FORWARD"),
         ConTextRule("no documentation of", "NEGATED_EXISTENCE", direction="FORWARD"),
         ConTextRule("not documented", "NEGATED_EXISTENCE", direction="BACKWARD"),
+        # "unable to return to work", "has not returned to work": a gain that did not happen (the
+        # next words only: "has not worked since and has radicular pain" keeps the pain)
+        ConTextRule("unable to", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
+        ConTextRule("not able to", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
+        ConTextRule("has not", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
+        ConTextRule("have not", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
         ConTextRule("rule out", "HYPOTHETICAL", direction="FORWARD"),
         ConTextRule("to evaluate for", "HYPOTHETICAL", direction="FORWARD"),
     ])
@@ -263,7 +269,14 @@ def _nlp():
 OUTCOME_PHRASES = ("functional improvement", "functional gains", "functional gain", "improvement in function",
                    "improved function", "increased function", "improvement", "benefit", "relief",
                    "objective improvement", "functional benefit", "improved range of motion",
-                   "increased range of motion", "improved")
+                   "increased range of motion", "improved",
+                   # gains named by what the worker can do again
+                   "increased ability", "improved ability", "greater ability", "better able", "able to return",
+                   "returned to work", "returned to full duty", "returned to modified duty", "return to work",
+                   "return to full duty", "increased tolerance", "improved tolerance", "increased activity",
+                   "walks longer", "walk longer", "decreased need", "reduced need", "restrictions were reduced",
+                   "restrictions were lifted", "reduced restrictions", "reduced work restrictions",
+                   "tolerance increased", "tolerance improved", "tolerance has increased", "tolerance has improved")
 
 
 def _findings(summary: str, spans: dict[str, list[Span]]) -> list[str]:
@@ -295,8 +308,8 @@ TREATMENT_LIST = re.compile(r"treatments? (?:\w+ ){0,2}?(?:has |have )?(?:includ
 
 # What opens a stretch of history: a history verb, a list of care given, or the records
 # reviewed ("Records include 7 physical therapy reports")
-HISTORY_OPENER = re.compile(rf"{HAD}|{TREATMENT_LIST.pattern}|\b(?:records?|documents?|documentation)\b[^.;]{{0,40}}?\binclud\w*",
-                            re.I)
+HISTORY_OPENER = re.compile(rf"{HAD}|{TREATMENT_LIST.pattern}|\b(?:records?|documents?|documentation)\b[^.;]{{0,40}}?\binclud\w*|"
+                            rf"\b(?:after|following)\b(?=\s+(?:a total of\s+|the\s+|{NUM}\s+prior\s+)?{NUM}\b)", re.I)
 
 
 def history_clause(sentence: str) -> tuple[int, int] | None:
@@ -362,7 +375,9 @@ def _history_treatment(word: str) -> str | None:
 
 # What makes a stated improvement functional: function, daily activities, work (not the
 # "injured worker" every summary names), range of motion, a percentage
-FUNCTION_MEASURE = re.compile(r"\bfunction\w*|\bADLs?\b|\bactivit\w*|\bwork\b(?!er)|\bworking\b|range of motion|\d+\s*%", re.I)
+FUNCTION_MEASURE = re.compile(r"\bfunction\w*|\bADLs?\b|\bactivit\w*|\bwork\b(?!er)|\bworking\b|range of motion|\d+\s*%|"
+                              r"\bduty\b|\brestrictions\b|\btolerance\b|\bwalk\w*|\b(?:sit|stand|lift)(?:ting|ing)?\b|"
+                              r"\b(?:need|reliance|dependence) (?:for|on) (?:\w+ )?(?:medications?|care)\b", re.I)
 # An improvement too small to be the clinically significant one the MTUS asks for
 SLIGHT_GAIN = re.compile(r"\b(?:minimal|slight|little|marginal|minor|mild|no significant|not significant)(?:ly)?\s+"
                          r"(?:\w+\s+)?(?:improvement|improved|benefit|relief|gains?)\b|\"minimal improvement\"", re.I)
