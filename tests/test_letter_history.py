@@ -35,6 +35,23 @@ def test_counts_of_care_given(text, expected):
     assert history(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # the count given, not the number authorized
+    ("He has completed 8 out of 12 authorized physical therapy sessions.", [("PhysicalTherapy", 8)]),
+    ("She attended 4 of the 6 chiropractic visits.", [("ChiropracticManipulation", 4)]),
+    # the count after the care, or the care qualified
+    ("She has received physical therapy, 16 sessions, for the lumbar spine.", [("PhysicalTherapy", 16)]),
+    ("The patient has had 24 post-operative physical therapy sessions.", [("PhysicalTherapy", 24)]),
+    ("She has had 12 sessions of post-op PT.", [("PhysicalTherapy", 12)]),
+    ("She has been to 10 physical therapy appointments.", [("PhysicalTherapy", 10)]),
+    # a time or another treatment before the care is not its count
+    ("She has had 6 months of physical therapy sessions.", []),
+    ("He received 3 injections and physical therapy sessions.", []),
+])
+def test_counts_in_other_shapes(text, expected):
+    assert history(text) == expected
+
+
 @pytest.mark.parametrize("text", [
     "The request for authorization (received on 11-23-2016) shows that 6 sessions of acupuncture were requested.",
     "The request for 12 sessions of physical therapy was modified to 6 sessions.",

@@ -73,12 +73,19 @@ PLANNED_SURGERY = re.compile(r"schedul\w*[^.]{0,60}(?:repair|surgery|arthroscopy
 # for history (and facts read from the whole summary) only before a capital letter.
 DIAGNOSIS_BREAK = r"(?<=[.;])\s+"
 SENTENCE_BREAK = r"(?<=[.;])\s+(?=[A-Z])"
-HAD = r"(?:has had|had|have had|completed|attended|received|underwent|undergone|participated in|status post|s/p)"
+HAD = r"(?:has had|had|have had|completed|attended|received|underwent|undergone|participated in|status post|s/p|been to|went to)"
 TREAT = "|".join(f"(?:{pattern})" for pattern, _ in lexicon.HISTORY_TREATMENTS)
 GLOSS = r"(?:\s*\([^()]{1,40}\))?"  # an abbreviation spelled out: "6 PT (physical therapy) sessions"
+VISIT_WORD = r"(?:sessions?|visits?|treatments?|appointments?)"
+# words that may qualify the care between count and name: "24 post-operative physical therapy
+# sessions", "12 sessions of land-based physical therapy"; never a time ("6 months of physical
+# therapy sessions") or another treatment ("3 injections and physical therapy sessions")
+QUALIFIERS = r"(?:(?!(?:and|or|with|plus|weeks?|months?|years?|days?)\b)[\w-]+\s+){0,2}?"
 COUNT_PATTERNS = (
-    rf"{NUM}\s+(?:\w+\s+){{0,2}}?(?:sessions?|visits?|treatments?)\s+of\s+({TREAT})",
-    rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:sessions?|visits?|treatments?)",
+    rf"{NUM}\s+(?:\w+\s+){{0,2}}?{VISIT_WORD}\s+of\s+{QUALIFIERS}({TREAT})",
+    rf"{NUM}\s+{QUALIFIERS}({TREAT})(?:\s+therapy)?{GLOSS}\s+{VISIT_WORD}",
+    # "physical therapy, 16 sessions, for the lumbar spine"
+    rf"({TREAT})(?:\s+(?:therapy|care|treatments?))?,\s*{NUM}\s+{VISIT_WORD}",
     rf"({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:x|times)\s*{NUM}",
     # "a course of physical therapy (8 sessions in November)", "(at least 4 visits)"
     rf"({TREAT})(?:\s+(?:therapy|care|treatments?|sessions))?\s*\((?:at least\s+|approximately\s+|about\s+|over\s+)?{NUM}\s+(?:sessions?|visits?|treatments?)",
@@ -336,7 +343,8 @@ def _history(summary: str) -> list[Episode]:
         had = history_clause(sentence)
         if not had:
             continue
-        tail = sentence[had[0]:had[1]]
+        # "8 out of 12 authorized sessions", "6 of 6 visits": the first number is what was given
+        tail = re.sub(rf"\b{NUM}\s+(?:out\s+)?of\s+(?:the\s+)?{NUM}\b", r"\1", sentence[had[0]:had[1]], flags=re.I)
         for pattern in COUNT_PATTERNS:
             for m in re.finditer(pattern, tail, re.I):
                 groups = m.groups()
