@@ -240,3 +240,19 @@ def ongoing_drugs(text: str) -> dict[str, bool]:
 ])
 def test_a_listed_drug_is_under_way_unless_said_to_be_past(text, ongoing):
     assert ongoing_drugs(text) == {"NSAID": ongoing}
+
+
+def drugs_under_way(text: str) -> dict[str, bool]:
+    return {e.treatment: e.ongoing for e in read_summary(text, "10/01/2016").episodes if e.treatment in ("NSAID", "Opioid")}
+
+
+@pytest.mark.parametrize("text, ongoing", [
+    # an ending said of one drug does not reach the next one listed
+    ("Treatment to date has included Naproxen, which was discontinued, and Norco.", {"NSAID": False, "Opioid": True}),
+    ("Treatment to date has included Norco and ibuprofen, which was stopped.", {"NSAID": False, "Opioid": True}),
+    # a past-use word reaches the drugs after it until the list comes back to the present
+    ("Prior treatment has included a failed trial of naproxen and she is now on tramadol.", {"NSAID": False, "Opioid": True}),
+    ("Past medications included ibuprofen and tramadol.", {"NSAID": False, "Opioid": False}),
+])
+def test_each_listed_drug_is_past_or_under_way_by_its_own_words(text, ongoing):
+    assert drugs_under_way(text) == ongoing

@@ -35,7 +35,26 @@ FAILED = re.compile(r"failed|without (?:significant )?(?:relief|improvement|bene
                     r"did not (?:help|improve|provide)|not (?:helped|improved)|minimal (?:relief|improvement)|ineffective|unsuccessful", re.I)
 # A list of care that speaks of drugs no longer taken ("past medications included", "had
 # tried naproxen", "discontinued")
-PAST_USE = re.compile(r"\b(?:past|prior|previous\w*|formerly|history of|discontinu\w*|stopped|no longer|tried|failed)\b", re.I)
+PAST_USE = re.compile(r"\b(?:past|prior|previous\w*|formerly|history of|no longer|tried|failed)\b", re.I)
+# an ending said right before the drug ("stopped taking Flexeril", "discontinued the Norco"); it
+# does not reach the drugs listed after ("Naproxen, which was discontinued, and Norco")
+ENDED_BEFORE = re.compile(r"\b(?:discontinu\w*|stopped)\s+(?:(?:taking|using|the|his|her)\s+)?$", re.I)
+# ... and words that bring the list back to the present ("failed naproxen and is now on Celebrex")
+CURRENT_USE = re.compile(r"\b(?:current\w*|now|presently|still|continu(?:es|ing))\b", re.I)
+# A drug said after its name to have ended: "Naproxen was discontinued", "Flexeril, which was stopped"
+ENDED_AFTER = re.compile(r"^[^,;.]{0,40}?\b(?:was|were|has been|have been|had been)\s+(?:discontinued|stopped)|"
+                         r"^\s*(?:\([^)]*\))?\s*,?\s*which (?:was|were) (?:discontinued|stopped)", re.I)
+
+
+def said_past(sentence: str, start: int, end: int) -> bool:
+    """Whether the drug named at sentence[start:end] is one no longer taken: a past-use word
+    before it that no present-use word has followed, or an ending said right after it."""
+    before = sentence[:start]
+    pasts, currents = list(PAST_USE.finditer(before)), list(CURRENT_USE.finditer(before))
+    past_before = bool(pasts) and (not currents or pasts[-1].start() > currents[-1].start())
+    return past_before or bool(ENDED_BEFORE.search(before) or ENDED_AFTER.search(sentence[end:]))
+
+
 # Conservative treatments a guideline may name as first line, beyond the counted ones
 FIRST_LINE_WORDS = ((r"injections?|cortisone", "CorticosteroidJointInjection"), (r"medications?", "NSAID"),
                     (r"home exercise", "HomeExerciseProgram"))
@@ -357,7 +376,7 @@ def _history(summary: str) -> list[Episode]:
     for sentence, span in sentences:  # "Treatment to date has included ..." without counts
         listed = history_clause(sentence) if TREATMENT_LIST.search(sentence) else None
         if listed:
-            past = PAST_USE.search(sentence)  # "Past medications included ..." before the list
+            whole = sentence
             sentence = sentence[listed[0]:listed[1]]  # the care given, not the request that follows
             failed = bool(FAILED.search(sentence))
             for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS + FIRST_LINE_WORDS:
@@ -368,7 +387,8 @@ def _history(summary: str) -> list[Episode]:
                         episode.response = "Ineffective"
             # a drug named in a list of care, not said to be past, is still taken
             for pattern, treatment in lexicon.DRUGS:
-                if re.search(pattern, sentence, re.I) and not past:
+                if (m := re.search(pattern, sentence, re.I)) and not said_past(whole, listed[0] + m.start(),
+                                                                                listed[0] + m.end()):
                     episodes[treatment].ongoing = True
     _outcomes(summary, episodes)
     return list(episodes.values())
