@@ -132,3 +132,55 @@ def test_an_abduction_pillow_sling_is_told_from_a_standard_sling(line, treatment
 ])
 def test_equipment_is_named_unnamed_or_a_disposable_supply(line, treatment):
     assert parse_item(line).treatment == treatment
+
+
+@pytest.mark.parametrize("line, per_week, weeks, quantity", [
+    ("Physical therapy twice weekly for 6 weeks, right shoulder", 2, 6, 12),
+    ("Acupuncture 1 time weekly for 6 weeks", 1, 6, 6),
+    ("Chiropractic care 1-2 times weekly for 4 weeks", 1, 4, 4),
+])
+def test_weekly_is_per_week(line, per_week, weeks, quantity):
+    item = parse_item(line)
+    assert (item.frequency_per_week, item.duration_weeks, item.quantity) == (per_week, weeks, quantity)
+
+
+@pytest.mark.parametrize("line, treatment, quantity", [
+    # brands of opioids; "#3" after Tylenol or codeine is the strength, not the count
+    ("Ultracet 37.5/325mg #60", "Opioid", 60),
+    ("OxyContin 20mg #60", "Opioid", 60),
+    ("Tylenol #3 #90", "Opioid", 90),
+    ("Tylenol with codeine #3", "Opioid", None),
+    ("Tylenol No. 3, #30", "Opioid", 30),
+    ("Tylenol 500mg #100", "Acetaminophen", 100),
+    # a branded compound is a compound in any form
+    ("Terocin patches #30", "CompoundedTopical", 30),
+    ("Terocin lotion 120ml", "CompoundedTopical", None),
+])
+def test_brands_map_to_their_class(line, treatment, quantity):
+    item = parse_item(line)
+    assert (item.treatment, item.quantity) == (treatment, quantity)
+
+
+@pytest.mark.parametrize("line", [
+    "Right knee Synvisc injection",
+    "Hyaluronic acid injections to the left knee x3",
+    "Euflexxa injection series, right knee",
+    "Botox injections to the cervical paraspinals",
+])
+def test_a_joint_injection_of_no_steroid_is_not_the_steroid_injection(line):
+    assert parse_item(line).treatment is None
+
+
+@pytest.mark.parametrize("line, regions, laterality", [
+    ("MRI L-spine", ["LumbarSpine"], None),
+    ("MRI of the LS spine", ["LumbarSpine"], None),
+    ("MRI C-spine without contrast", ["CervicalSpine"], None),
+    ("X-ray T-spine", ["ThoracicSpine"], None),
+    ("EMG/NCV BLE", ["LowerExtremity"], "Bilateral"),
+    ("NCV of the RUE", ["UpperExtremity"], "Right"),
+    ("EMG LLE", ["LowerExtremity"], "Left"),
+    ("EMG/NCS of the BUE", ["UpperExtremity"], "Bilateral"),
+])
+def test_abbreviated_regions_and_sides(line, regions, laterality):
+    item = parse_item(line)
+    assert (item.regions, item.laterality) == (regions, laterality)

@@ -76,7 +76,8 @@ def parse_item(text: str) -> ParsedItem:
 
 
 def find_treatment(text: str) -> str | None:
-    is_compound = re.search(lexicon.COMPOUND, text, re.I) and not re.search(r"Voltaren|Lidoderm|patch", text, re.I)
+    is_compound = re.search(lexicon.COMPOUND_BRANDS, text, re.I) or (
+        re.search(lexicon.COMPOUND, text, re.I) and not re.search(r"Voltaren|Lidoderm|patch", text, re.I))
     if is_compound and find_ingredients(text):
         return "CompoundedTopical"
     for pattern, treatment in lexicon.DRUGS:
@@ -102,9 +103,9 @@ def find_regions(text: str) -> list[str]:
 
 
 def find_laterality(text: str) -> str | None:
-    if re.search(r"\bbilateral\b|\bboth\b", text, re.I):
+    if re.search(r"\bbilateral\b|\bboth\b|\bB[UL]Es?\b", text, re.I):
         return "Bilateral"
-    sides = {side for side in ("left", "right") if re.search(rf"\b{side}\b", text, re.I)}
+    sides = {side for side in ("left", "right") if re.search(rf"\b{side}\b|\b{side[0]}[UL]Es?\b", text, re.I)}
     if len(sides) == 2:
         return "Bilateral"
     return {"left": "Left", "right": "Right"}.get(sides.pop()) if sides else None
@@ -126,6 +127,8 @@ def frequency(text: str) -> tuple[int | None, int | None]:
 
 
 def quantity(text: str, per_week: int | None, weeks: int | None) -> int | None:
+    # "Tylenol #3", "codeine #3": a strength, not a count
+    text = re.sub(r"\b(?:Tylenol(?: with codeine)?|codeine)\s*(?:#|No\.?\s?)[234]\b", "Tylenol with codeine", text, flags=re.I)
     m = _first_match(QUANTITY_PATTERNS, text)
     if m:
         return number(m.group(1))
@@ -137,11 +140,11 @@ def _first_match(patterns: tuple[str, ...], text: str) -> re.Match | None:
 
 
 RANGE_PATTERNS = (
-    rf"{NUM}\s*(?:to|-|–|or)\s*{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
+    rf"{NUM}\s*(?:to|-|–|or)\s*{NUM}\s*(?:times?|x)?\s*(?:(?:a|per|/)\s*week|weekly)\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
     rf"{NUM}\s*(?:-|–)\s*{NUM}\s*x\s*{NUM}\b",
 )
 FREQUENCY_PATTERNS = (
-    rf"{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
+    rf"{NUM}\s*(?:times?|x)?\s*(?:(?:a|per|/)\s*week|weekly)\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
     rf"{NUM}\s*x\s*{NUM}\b",
     rf"{NUM} times {NUM}\b(?!\s*(?:sessions|visits))",
     rf"{NUM}\s*(?:visits?|sessions?)\s*(?:a|per)\s*week\s*for\s*{NUM}\s*(?:weeks?|wks?)\b",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 # Body regions: (pattern, region local name); the first match decides per mention.
 REGIONS: tuple[tuple[str, str], ...] = (
-    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1", "LumbarSpine"),
-    (r"cervical|neck|C[1-7]-C?[1-7]", "CervicalSpine"),
-    (r"thoracic|mid[- ]back|upper back", "ThoracicSpine"),
+    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1|L-?S?[- ]spine|LS[- ]spine", "LumbarSpine"),
+    (r"cervical|neck|C[1-7]-C?[1-7]|C-spine", "CervicalSpine"),
+    (r"thoracic|mid[- ]back|upper back|T-spine", "ThoracicSpine"),
     (r"shoulders?", "Shoulder"),
     (r"elbows?", "Elbow"),
     (r"wrists?", "Wrist"),
@@ -22,8 +22,9 @@ REGIONS: tuple[tuple[str, str], ...] = (
     (r"feet|foot", "Foot"),
     (r"abdomen|groin|inguinal", "Abdomen"),
     (r"head\b|brain|skull", "Head"),
-    (r"upper extremit\w*|\barms?\b", "UpperExtremity"),
-    (r"lower extremit\w*|\blegs?\b", "LowerExtremity"),
+    # "BUE", "RLE": bilateral, right or left upper or lower extremity
+    (r"upper extremit\w*|\barms?\b|[BLR]UEs?\b", "UpperExtremity"),
+    (r"lower extremit\w*|\blegs?\b|[BLR]LEs?\b", "LowerExtremity"),
 )
 
 # "strain of the left knee": the side between the article and the region
@@ -36,7 +37,7 @@ EQUIPMENT_PLACE = (rf"(?:\s+for\s+(?:the\s+)?(?:{SIDE}(?:{_REGION})(?:\s+spine)?
                    rf"(?:\s*(?:,|and|&)\s*{SIDE}(?:{_REGION})(?:\s+spine)?)*|home\s+use))?")
 
 # (pattern, treatment class local name)
-TREATMENTS: tuple[tuple[str, str], ...] = (
+TREATMENTS: tuple[tuple[str, str | None], ...] = (
     # associated surgical services and peri-operative care first: their names contain others
     (r"assistant (?:surgeon|PA)|PA assist|surgical assistant|assistant PA", "SurgicalAssistant"),
     (r"pre-?op(?:erative)?\.? (?:EKG|ECG)|EKG|ECG", "Electrocardiogram"),
@@ -100,6 +101,9 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"platelet[- ]rich|\bPRP\b", "PlateletRichPlasma"),
     (r"adhesiolysis|neuroplasty", "PercutaneousAdhesiolysis"),
     (r"trigger point", "TriggerPointInjection"),
+    # a joint injection of something else than a steroid is not the steroid injection the
+    # knowledge base has a rule for: left without a treatment, for a person to decide
+    (r"hyaluron\w*|Synvisc|Euflexxa|Orthovisc|Supartz|Monovisc|Gel-?One|viscosupplement\w*|Botox|botulinum", None),
     (r"injection|cortisone|steroid shot|dexamethasone", "CorticosteroidJointInjection"),
     # equipment and services
     (r"lumbar support|back (?:brace|support)|LSO\b|lumbar (?:brace|corset)|lumbo-?sacral orthosis|lumbar orthosis", "LumbarSupport"),
@@ -135,7 +139,8 @@ DRUGS: tuple[tuple[str, str], ...] = (
     (r"Lidoderm|lidocaine (?:5% )?patch", "LidocainePatch"),
     (r"Voltaren|diclofenac (?:sodium )?(?:1% )?gel|Flector|Pennsaid", "TopicalDiclofenac"),
     (r"Deprizine|Fanatrex|Synapryn|Tabradol|Dicopanol|oral suspension", "OralCompoundedKit"),
-    (r"Trezix|Norco|hydrocodone|oxycodone|Percocet|tramadol|Ultram|morphine|MS Contin|Nucynta|tapentadol|codeine|fentanyl|methadone|Dilaudid|hydromorphone|buprenorphine|Butrans|oxymorphone", "Opioid"),
+    (r"Tylenol (?:#|No\.? ?)[234]\b|Tylenol with codeine|Ultracet|OxyContin|Vicodin|Lortab|Roxicodone|Opana|Hysingla|Zohydro|"
+     r"Trezix|Norco|hydrocodone|oxycodone|Percocet|tramadol|Ultram|morphine|MS Contin|Nucynta|tapentadol|codeine|fentanyl|methadone|Dilaudid|hydromorphone|buprenorphine|Butrans|oxymorphone", "Opioid"),
     (r"cyclobenzaprine|Flexeril|Fexmid|Amrix", "Cyclobenzaprine"),
     (r"carisoprodol|\bSoma\b", "Carisoprodol"),
     (r"baclofen", "Baclofen"),
@@ -160,11 +165,13 @@ INGREDIENTS: tuple[tuple[str, str], ...] = (
     (r"gabapentin", "TopicalGabapentin"),
     (r"cyclobenzaprine|Cyclophene|baclofen", "TopicalMuscleRelaxant"),
     (r"flurbiprofen|ketoprofen|Ketophene", "TopicalNonDiclofenacNSAID"),
-    (r"lidocaine|Lidopro|bupivacaine", "TopicalLidocaineCream"),
+    (r"lidocaine|Lidopro|bupivacaine|Terocin", "TopicalLidocaineCream"),
     (r"capsaicin", "TopicalCapsaicin"),
     (r"diclofenac", "TopicalDiclofenac"),
 )
 COMPOUND = r"%|\bcream\b|\bcompound\w*|Lidopro|Ketophene|Cyclophene|Terocin|Flurbi"
+# Compounds sold under a brand, whatever form ("Terocin patches": lidocaine with menthol)
+COMPOUND_BRANDS = r"Terocin|Lidopro"
 
 # Treatments that exist only around a surgery: whatever an item line calls them, they are
 # associated surgical services and follow the surgery's decision
@@ -299,7 +306,7 @@ FINDING_PATTERNS: dict[str, tuple[list[dict], ...]] = {
 }
 
 # Words that name the main treatments in history sentences ("8 physical therapy sessions")
-HISTORY_TREATMENTS: tuple[tuple[str, str], ...] = (
+HISTORY_TREATMENTS: tuple[tuple[str, str | None], ...] = (
     (r"chiropract\w*", "ChiropracticManipulation"),
     (r"acupuncture", "Acupuncture"),
     (r"massage", "MassageTherapy"),
