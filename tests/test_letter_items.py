@@ -184,3 +184,56 @@ def test_a_joint_injection_of_no_steroid_is_not_the_steroid_injection(line):
 def test_abbreviated_regions_and_sides(line, regions, laterality):
     item = parse_item(line)
     assert (item.regions, item.laterality) == (regions, laterality)
+
+
+@pytest.mark.parametrize("line, per_week, weeks, quantity", [
+    ("Chiropractic 3x/wk x 4wks", 3, 4, 12),
+    ("PT 2 x week x 6 weeks", 2, 6, 12),
+    ("Acupuncture 2 times each week for 3 weeks", 2, 3, 6),
+])
+def test_abbreviated_weeks_in_a_frequency(line, per_week, weeks, quantity):
+    item = parse_item(line)
+    assert (item.frequency_per_week, item.duration_weeks, item.quantity) == (per_week, weeks, quantity)
+
+
+@pytest.mark.parametrize("line, treatment", [
+    # tests spelled out
+    ("Electromyography and nerve conduction velocity of the bilateral lower extremities", "ElectrodiagnosticTesting"),
+    ("Nerve conduction studies with EMG of the right upper extremity", "ElectrodiagnosticTesting"),
+    ("Electromyography of the left lower extremity", "Electromyography"),
+    # the imaging that guides an injection is not a study
+    ("Ultrasound guided cortisone injection of the right shoulder", "CorticosteroidJointInjection"),
+    ("Right knee steroid injection under fluoroscopic guidance", "CorticosteroidJointInjection"),
+    ("Diagnostic ultrasound of the right wrist", "Ultrasonography"),
+    # stimulation units spelled out
+    ("Transcutaneous electrical nerve stimulation unit", "TENS"),
+    ("Electrical muscle stimulator for home use", "TENS"),
+    # manual therapy by other names
+    ("Osteopathic manipulative treatment x 6", "ManualTherapy"),
+    ("Myofascial release x 6", "ManualTherapy"),
+    ("Aquatherapy 2x4", "AquaticTherapy"),
+    # follow-up visits however written
+    ("Pain management follow-up", "OfficeVisit"),
+    ("Follow up with orthopedic surgeon", "OfficeVisit"),
+    # spinal decompression surgery
+    ("Lumbar decompression L4-5", "SpinalFusion"),
+    # drug brands
+    ("Prozac 20mg #30", "Antidepressant"),
+    ("Fenoprofen 400mg #60", "NSAID"),
+])
+def test_spelled_out_and_other_names(line, treatment):
+    assert parse_item(line).treatment == treatment
+
+
+@pytest.mark.parametrize("line", ["Vitamin B12 injection", "B12 injection x 4"])
+def test_a_vitamin_injection_is_not_a_steroid_injection(line):
+    assert parse_item(line).treatment is None
+
+
+@pytest.mark.parametrize("line, quantity", [
+    ("Norco 5/325mg quantity 60", 60),
+    ("Tramadol 50mg, quantity: 90", 90),
+    ("Omeprazole 20mg qty 30", 30),
+])
+def test_a_quantity_spelled_out(line, quantity):
+    assert parse_item(line).quantity == quantity

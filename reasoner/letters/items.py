@@ -75,7 +75,12 @@ def parse_item(text: str) -> ParsedItem:
     return item
 
 
+# The imaging that guides an injection is part of the injection, not a study of its own
+GUIDANCE = r"\b(?:ultrasound|sonograph\w*|fluoroscop\w*|CT)[- ]guid(?:ed|ance)\b|\bunder (?:ultrasound|fluoroscop\w*)(?: guidance)?"
+
+
 def find_treatment(text: str) -> str | None:
+    text = re.sub(GUIDANCE, " ", text, flags=re.I)
     is_compound = re.search(lexicon.COMPOUND_BRANDS, text, re.I) or (
         re.search(lexicon.COMPOUND, text, re.I) and not re.search(r"Voltaren|Lidoderm|patch", text, re.I))
     if is_compound and find_ingredients(text):
@@ -139,12 +144,14 @@ def _first_match(patterns: tuple[str, ...], text: str) -> re.Match | None:
     return next((m for pattern in patterns if (m := re.search(pattern, text, re.I))), None)
 
 
+# "times a week", "x/wk", "x week", "per week", "weekly"
+PER_WEEK = r"(?:(?:(?:times?|x)\s*(?:(?:a|per|/|each)\s*)?|(?:a|per|/|each)\s*)(?:week|wk)\b|(?:(?:times?|x)\s*)?weekly)"
 RANGE_PATTERNS = (
-    rf"{NUM}\s*(?:to|-|–|or)\s*{NUM}\s*(?:times?|x)?\s*(?:(?:a|per|/)\s*week|weekly)\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
+    rf"{NUM}\s*(?:to|-|–|or)\s*{NUM}\s*{PER_WEEK}\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
     rf"{NUM}\s*(?:-|–)\s*{NUM}\s*x\s*{NUM}\b",
 )
 FREQUENCY_PATTERNS = (
-    rf"{NUM}\s*(?:times?|x)?\s*(?:(?:a|per|/)\s*week|weekly)\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
+    rf"{NUM}\s*{PER_WEEK}\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
     rf"{NUM}\s*x\s*{NUM}\b",
     rf"{NUM} times {NUM}\b(?!\s*(?:sessions|visits))",
     rf"{NUM}\s*(?:visits?|sessions?)\s*(?:a|per)\s*week\s*for\s*{NUM}\s*(?:weeks?|wks?)\b",
@@ -158,7 +165,7 @@ QUANTITY_PATTERNS = (
     rf"\b(?:sessions?|visits?|treatments?)\s*(?:x|#)\s*{NUM}",
     rf"\bx\s*{NUM}\b{NOT_A_SPAN}",
     rf"#\s*{NUM}\b",
-    rf"QTY:?\s*{NUM}",
+    rf"\b(?:QTY|quantity)\s*:?\s*(?:of\s+)?{NUM}",
     rf"\b{NUM}\s*(?:days?|weeks?)\s+rental",
     rf"\btimes\s+{NUM}\b{NOT_A_SPAN}",
     r",\s*(\d+)\s*$",

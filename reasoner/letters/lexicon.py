@@ -50,14 +50,14 @@ TREATMENTS: tuple[tuple[str, str | None], ...] = (
     # surgery
     (r"arthroscop\w*.*shoulder|shoulder.*arthroscop\w*|rotator cuff repair|SLAP|acromioplasty|subacromial decompression", "ShoulderSurgery"),
     (r"arthroscop\w*.*knee|knee.*arthroscop\w*|meniscectomy", "KneeSurgery"),
-    (r"fusion|laminectomy|discectomy", "SpinalFusion"),
+    (r"fusion|laminectomy|discectomy|laminotomy|foraminotomy|(?:lumbar|cervical|spinal) decompression", "SpinalFusion"),
     # physical medicine
     (r"chiropract\w*", "ChiropracticManipulation"),
     (r"manipulation under anesthesia", "ManipulationUnderAnesthesia"),
-    (r"manipulation|manual therapy", "ManualTherapy"),
+    (r"manipulation|manipulative (?:therapy|treatment)|\bOMT\b|manual therapy|myofascial release", "ManualTherapy"),
     (r"acupunct\w*", "Acupuncture"),
     (r"massage", "MassageTherapy"),
-    (r"aqua(?:tic)? therapy|pool therapy", "AquaticTherapy"),
+    (r"aqua(?:tic)? ?therapy|pool therapy", "AquaticTherapy"),
     (r"work (?:hardening|conditioning)", "WorkConditioning"),
     (r"functional restoration|HELP program", "FunctionalRestorationProgram"),
     (r"partial hospitali[sz]ation", "PsychologicalTreatment"),
@@ -71,7 +71,7 @@ TREATMENTS: tuple[tuple[str, str | None], ...] = (
     # sessions of stimulation in the clinic are a passive modality; a unit is for home use
     (r"(?:sessions?|visits?|treatments?) of (?:electrical|electric) stim\w*|(?:electrical|electric) stim\w* (?:sessions?|x\s*\d)|"
      r"\be-?stim\b", "ElectricalStimulationSessions"),
-    (r"TENS|EMS unit|interferential|electrical stimulation", "TENS"),
+    (r"TENS|EMS unit|interferential|electrical (?:nerve |muscle )?stimulat\w*|muscle stimulator|\bN?MES\b", "TENS"),
     (r"ultrasound therapy|therapeutic ultrasound", "TherapeuticUltrasound"),
     (r"laser", "LowLevelLaserTherapy"),
     (r"thermograph\w*", "Thermography"),
@@ -85,7 +85,9 @@ TREATMENTS: tuple[tuple[str, str | None], ...] = (
     (r"x-?rays?|radiograph\w*|films", "XRay"),
     (r"bone scan", "BoneScan"),
     (r"ultrasound|sonogra\w*", "Ultrasonography"),
-    (r"EMG/NC[SV]|NC[SV]/EMG|EMG and NC[SV]|electrodiagnostic", "ElectrodiagnosticTesting"),
+    (r"(?:EMG|electromyogra\w*)\s*(?:/|and|&|with|plus)\s*(?:NC[SV]|nerve conduction)|"
+     r"(?:NC[SV]|nerve conduction(?: velocity| stud\w*)?)\s*(?:/|and|&|with|plus)\s*(?:EMG|electromyogra\w*)|electrodiagnostic",
+     "ElectrodiagnosticTesting"),
     (r"\bEMG\b|electromyogra\w*", "Electromyography"),
     (r"\bNC[SV]\b|nerve conduction", "NerveConductionStudy"),
     (r"SSEP|evoked potential", "SomatosensoryEvokedPotentials"),
@@ -103,7 +105,8 @@ TREATMENTS: tuple[tuple[str, str | None], ...] = (
     (r"trigger point", "TriggerPointInjection"),
     # a joint injection of something else than a steroid is not the steroid injection the
     # knowledge base has a rule for: left without a treatment, for a person to decide
-    (r"hyaluron\w*|Synvisc|Euflexxa|Orthovisc|Supartz|Monovisc|Gel-?One|viscosupplement\w*|Botox|botulinum", None),
+    (r"hyaluron\w*|Synvisc|Euflexxa|Orthovisc|Supartz|Monovisc|Gel-?One|viscosupplement\w*|Botox|botulinum|vitamin|\bB-?12\b",
+     None),
     (r"injection|cortisone|steroid shot|dexamethasone", "CorticosteroidJointInjection"),
     # equipment and services
     (r"lumbar support|back (?:brace|support)|LSO\b|lumbar (?:brace|corset)|lumbo-?sacral orthosis|lumbar orthosis", "LumbarSupport"),
@@ -124,7 +127,7 @@ TREATMENTS: tuple[tuple[str, str | None], ...] = (
     (r"(?:consult\w*|referral|evaluation|eval\b|\bTOC\b)[^,;]{0,40}(?:spine|spinal|neuro|ortho\w*)[^,;]{0,15}surg\w*|"
      r"(?:spine|spinal|neuro|ortho\w*(?: spine)?)\s*surg\w*[^,;]{0,25}(?:consult\w*|evaluation|eval\b|referral)|"
      r"surgical (?:consult\w*|evaluation|referral)", "SurgicalConsultation"),
-    (r"consult\w*|referral|evaluation|\bTOC\b|follow[- ]up visit|office visit", "OfficeVisit"),
+    (r"consult\w*|referral|evaluation|\bTOC\b|follow[- ]?ups?\b|office visit", "OfficeVisit"),
     (r"commode", "Commode"),
     (r"gloves|wipes", "DisposableMedicalSupply"),
     # "DME", "Durable medical equipment (DME) for the lumbar spine": equipment, no device named
@@ -152,11 +155,12 @@ DRUGS: tuple[tuple[str, str], ...] = (
     (r"Colace|docusate|senna|Senokot|laxative|Miralax|Amitiza|Linzess", "Laxative"),
     (r"gabapentin|Neurontin|pregabalin|Lyrica|topiramate|Topamax", "Gabapentin"),
     (r"amitriptyline|Elavil|nortriptyline|Pamelor", "TricyclicAntidepressant"),
-    (r"venlafaxine|Effexor|duloxetine|Cymbalta|bupropion|Wellbutrin|sertraline|trazodone|Desyrel|fluoxetine|citalopram", "Antidepressant"),
+    (r"venlafaxine|Effexor|duloxetine|Cymbalta|bupropion|Wellbutrin|sertraline|Zoloft|trazodone|Desyrel|fluoxetine|Prozac|"
+     r"citalopram|Celexa|Lexapro|paroxetine|Paxil", "Antidepressant"),
     (r"zolpidem|Ambien|eszopiclone|Lunesta|Sonata", "SleepMedication"),
     (r"diphenhydramine|Benadryl|doxylamine|hydroxyzine", "SedatingAntihistamine"),
     (r"capsaicin", "TopicalCapsaicin"),
-    (r"celecoxib|Celebrex|meloxicam|Mobic|naproxen|Anaprox|Naprosyn|ibuprofen|Motrin|diclofenac|Arthrotec|etodolac|nabumetone|Relafen|ketorolac|Toradol|indomethacin|Duexis|Vimovo", "NSAID"),
+    (r"celecoxib|Celebrex|meloxicam|Mobic|naproxen|Anaprox|Naprosyn|ibuprofen|Motrin|diclofenac|Arthrotec|etodolac|nabumetone|Relafen|ketorolac|Toradol|indomethacin|Duexis|Vimovo|fenoprofen|Nalfon", "NSAID"),
     (r"acetaminophen|Tylenol", "Acetaminophen"),
 )
 
