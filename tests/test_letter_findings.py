@@ -41,6 +41,20 @@ def findings(text: str) -> list[str]:
     ("She has gastrointestinal upset with her medications.", "GastrointestinalRiskFactor"),
     ("She reported numbness and tingling in the left leg.", "NeuropathicPain"),
     ("There was allodynia over the dorsum of the foot.", "NeuropathicPain"),
+    # red flags in the words of a history or an examination
+    ("She reported new bowel incontinence.", "RedFlag"),
+    ("He has saddle anesthesia.", "RedFlag"),
+    ("He has progressive weakness of the left leg.", "RedFlag"),
+    ("She reports unexplained weight loss and night pain.", "RedFlag"),
+    ("He has a history of cancer.", "RedFlag"),
+    ("He fell from a ladder and a fracture was suspected.", "RedFlag"),
+    ("There was a foot drop on the left.", "NeurologicalDeficit"),
+    # homebound described rather than named
+    ("She is unable to leave her home without assistance.", "Homebound"),
+    ("Leaving the home requires a considerable and taxing effort.", "Homebound"),
+    ("She is confined to the home.", "Homebound"),
+    ("She has difficulty with prolonged walking.", "ImpairedAmbulation"),
+    ("He is able to walk only one block.", "ImpairedAmbulation"),
 ])
 def test_a_finding_in_its_everyday_phrasings_is_read(text, finding):
     assert finding in findings(text)
@@ -63,6 +77,12 @@ def test_a_finding_in_its_everyday_phrasings_is_read(text, finding):
     "She denies any GI symptoms.",
     "He denies tingling.",
     "The physical therapist reports she is progressing well and has not plateaued.",
+    "She denies bowel or bladder incontinence.",
+    "No saddle anesthesia.",
+    "He denies night pain, fever or weight loss.",
+    "She has no history of cancer.",
+    "He is not homebound and drives himself.",
+    "She is not confined to the home.",
 ])
 def test_negated_or_normal_results_are_not_findings(text):
     assert findings(text) == []
