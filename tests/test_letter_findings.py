@@ -86,3 +86,18 @@ def test_a_finding_in_its_everyday_phrasings_is_read(text, finding):
 ])
 def test_negated_or_normal_results_are_not_findings(text):
     assert findings(text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Rule out lumbar radiculopathy.", []),
+    ("Possible radiculopathy.", []),
+    ("There may be muscle spasm.", []),
+    ("Radiculopathy is suspected.", []),
+    ("Questionable muscle spasm.", []),
+    ("He has lumbar radiculopathy.", ["RadiculopathyOnExamination"]),
+    # a red flag is a serious condition suspected: suspicion is what it documents
+    ("Rule out tumor.", ["RedFlag"]),
+    ("A fracture was suspected.", ["RedFlag"]),
+])
+def test_a_hedged_finding_is_not_documented_but_a_suspected_red_flag_is(text, expected):
+    assert findings(text) == expected

@@ -287,6 +287,9 @@ def _nlp():
         ConTextRule("has not", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
         ConTextRule("have not", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
         ConTextRule("rule out", "HYPOTHETICAL", direction="FORWARD"),
+        ConTextRule("questionable", "POSSIBLE_EXISTENCE", direction="FORWARD"),
+        ConTextRule("is suspected", "POSSIBLE_EXISTENCE", direction="BACKWARD"),
+        ConTextRule("was suspected", "POSSIBLE_EXISTENCE", direction="BACKWARD"),
         ConTextRule("to evaluate for", "HYPOTHETICAL", direction="FORWARD"),
     ])
     return nlp
@@ -305,6 +308,9 @@ OUTCOME_PHRASES = ("functional improvement", "functional gains", "functional gai
                    "tolerance increased", "tolerance improved", "tolerance has increased", "tolerance has improved")
 
 
+FOUND_LABELS = set(lexicon.FINDINGS) | set(lexicon.FINDING_PATTERNS)
+
+
 def _findings(summary: str, spans: dict[str, list[Span]]) -> list[str]:
     """Finding classes with at least one mention ConText does not negate or mark as
     hypothetical ("there was no sensory deficit" is not a deficit). `spans` gets the
@@ -312,7 +318,10 @@ def _findings(summary: str, spans: dict[str, list[Span]]) -> list[str]:
     sentence has one span whatever read it)."""
     found = []
     for ent in _nlp()(summary).ents:
-        if ent.label_ in lexicon.FINDINGS and not (ent._.is_negated or ent._.is_hypothetical or ent._.is_family):
+        # a hedged mention ("possible radiculopathy", "rule out spasm") documents nothing, except
+        # of a red flag, which is a serious condition suspected
+        hedged = ent._.is_uncertain and ent.label_ != "RedFlag"
+        if ent.label_ in FOUND_LABELS and not (ent._.is_negated or ent._.is_hypothetical or ent._.is_family or hedged):
             if ent.label_ not in found:
                 found.append(ent.label_)
             for span in sentences_around(summary, (ent.start_char, ent.end_char)):
