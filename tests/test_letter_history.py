@@ -256,3 +256,34 @@ def drugs_under_way(text: str) -> dict[str, bool]:
 ])
 def test_each_listed_drug_is_past_or_under_way_by_its_own_words(text, ongoing):
     assert drugs_under_way(text) == ongoing
+
+
+@pytest.mark.parametrize("text, outcome", [
+    # what a drug taken does for function, by the drug's name or by "medications"
+    ("Current medications include Norco. With medications her pain decreases from 8/10 to 4/10 and she is able to "
+     "perform her activities of daily living.", "ObjectiveFunctionalImprovement"),
+    ("Current medications include naproxen. The medications help her function at work.", "ObjectiveFunctionalImprovement"),
+    ("Current medications include Norco. There is no documentation of functional improvement with Norco.",
+     "OutcomeNotDocumented"),
+    # pain relief alone is not a functional gain
+    ("Current medications include tramadol, which reduces her pain.", None),
+])
+def test_a_drug_taken_has_the_functional_outcome_its_sentences_state(text, outcome):
+    drugs = [e for e in read_summary(text, "10/01/2016").episodes if e.treatment in ("Opioid", "NSAID")]
+    assert [e.outcome for e in drugs] == [outcome]
+
+
+def test_what_medications_do_says_nothing_of_the_visits():
+    episodes = read_summary("She has had 6 PT sessions. Medications improve her function.", "10/01/2016").episodes
+    assert [(e.treatment, e.outcome) for e in episodes if e.visits] == [("PhysicalTherapy", None)]
+
+
+@pytest.mark.parametrize("text, nsaid", [
+    # "medications" in a list stands for the first-line drugs only when the list names none
+    ("Treatment to date has included physical therapy and medications.", True),
+    ("Current medications include Norco and Flexeril.", False),
+    # oral ketoprofen is an NSAID
+    ("Treatments to date include medication therapy including Ketoprofen.", True),
+])
+def test_medications_stand_for_an_nsaid_only_when_no_drug_is_named(text, nsaid):
+    assert ("NSAID" in {e.treatment for e in read_summary(text, "10/01/2016").episodes}) is nsaid

@@ -160,7 +160,7 @@ DRUGS: tuple[tuple[str, str], ...] = (
     (r"zolpidem|Ambien|eszopiclone|Lunesta|Sonata", "SleepMedication"),
     (r"diphenhydramine|Benadryl|doxylamine|hydroxyzine", "SedatingAntihistamine"),
     (r"capsaicin", "TopicalCapsaicin"),
-    (r"celecoxib|Celebrex|meloxicam|Mobic|naproxen|Anaprox|Naprosyn|ibuprofen|Motrin|diclofenac|Arthrotec|etodolac|nabumetone|Relafen|ketorolac|Toradol|indomethacin|Duexis|Vimovo|fenoprofen|Nalfon", "NSAID"),
+    (r"celecoxib|Celebrex|meloxicam|Mobic|naproxen|Anaprox|Naprosyn|ibuprofen|Motrin|diclofenac|Arthrotec|etodolac|nabumetone|Relafen|ketorolac|Toradol|indomethacin|Duexis|Vimovo|fenoprofen|Nalfon|ketoprofen", "NSAID"),
     (r"acetaminophen|Tylenol", "Acetaminophen"),
 )
 

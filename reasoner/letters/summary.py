@@ -56,7 +56,8 @@ def said_past(sentence: str, start: int, end: int) -> bool:
 
 
 # Conservative treatments a guideline may name as first line, beyond the counted ones
-FIRST_LINE_WORDS = ((r"injections?|cortisone", "CorticosteroidJointInjection"), (r"medications?", "NSAID"),
+MEDICATIONS_WORD = r"medications?"
+FIRST_LINE_WORDS = ((r"injections?|cortisone", "CorticosteroidJointInjection"), (MEDICATIONS_WORD, "NSAID"),
                     (r"home exercise", "HomeExerciseProgram"))
 
 
@@ -305,7 +306,9 @@ OUTCOME_PHRASES = ("functional improvement", "functional gains", "functional gai
                    "return to full duty", "increased tolerance", "improved tolerance", "increased activity",
                    "walks longer", "walk longer", "decreased need", "reduced need", "restrictions were reduced",
                    "restrictions were lifted", "reduced restrictions", "reduced work restrictions",
-                   "tolerance increased", "tolerance improved", "tolerance has increased", "tolerance has improved")
+                   "tolerance increased", "tolerance improved", "tolerance has increased", "tolerance has improved",
+                   "able to perform", "able to do", "allows her to", "allows him to", "enables her to", "enables him to",
+                   "helps her", "helps him", "help her", "help him")
 
 
 FOUND_LABELS = set(lexicon.FINDINGS) | set(lexicon.FINDING_PATTERNS)
@@ -388,7 +391,12 @@ def _history(summary: str) -> list[Episode]:
             whole = sentence
             sentence = sentence[listed[0]:listed[1]]  # the care given, not the request that follows
             failed = bool(FAILED.search(sentence))
+            # "medications" stands for the first-line drugs only when the list names none
+            # ("Current medications include Norco" is no NSAID)
+            names_drugs = any(re.search(pattern, sentence, re.I) for pattern, _ in lexicon.DRUGS)
             for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS + FIRST_LINE_WORDS:
+                if pattern == MEDICATIONS_WORD and names_drugs:
+                    continue
                 if re.search(pattern, sentence, re.I):
                     episode = episodes.setdefault(treatment, Episode(treatment))
                     _add_span(episode.spans, span)
@@ -422,9 +430,11 @@ SLIGHT_GAIN = re.compile(r"\b(?:minimal|slight|little|marginal|minor|mild|no sig
 
 def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
     """Attach the documented functional outcome to the counted episodes (those with
-    visits): to the ones a sentence names, or to all when it names none."""
+    visits) and to drugs taken: to the ones a sentence names ("medications" names every
+    drug), or to all counted episodes when it names none."""
     counted = [e for e in episodes.values() if e.visits]
-    if not counted:
+    drugs = [e for e in episodes.values() if e.treatment in DRUG_CLASSES]
+    if not counted and not drugs:
         return
     doc = _nlp()(summary)
     stated = []  # (episode, the outcome a sentence gives it, that sentence)
@@ -441,6 +451,10 @@ def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
         else:
             continue
         named = [e for e in counted if re.search(_pattern_of(e.treatment), sentence, re.I)]
+        named += [e for e in drugs if re.search(DRUG_CLASSES[e.treatment], sentence, re.I)] or (
+            drugs if MEDICATION_WORD.search(sentence) else [])
+        if not named and MEDICATION_WORD.search(sentence):
+            continue  # "medications improve her function" says nothing of the visits
         for episode in named or counted:
             if episode.outcome != "ObjectiveFunctionalImprovement" or outcome != "OutcomeNotDocumented":
                 episode.outcome = episode.outcome if episode.outcome == "TemporaryReliefOnly" else outcome
@@ -448,6 +462,11 @@ def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
     for episode, outcome, span in stated:  # the evidence of an outcome: the sentences that state the one it kept
         if episode.outcome == outcome:
             _add_span(episode.spans, span)
+
+
+# each drug class with the names of its drugs, and the word that names them all
+DRUG_CLASSES = {treatment: pattern for pattern, treatment in reversed(lexicon.DRUGS)}
+MEDICATION_WORD = re.compile(r"\bmedications?\b|\bmeds\b", re.I)
 
 
 def _pattern_of(treatment: str) -> str:
