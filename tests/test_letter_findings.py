@@ -55,6 +55,10 @@ def findings(text: str) -> list[str]:
     ("She is confined to the home.", "Homebound"),
     ("She has difficulty with prolonged walking.", "ImpairedAmbulation"),
     ("He is able to walk only one block.", "ImpairedAmbulation"),
+    # the other gastrointestinal risk factors of MTUS Chronic Pain (2009) p. 68
+    ("She also takes aspirin 81 mg daily.", "GastrointestinalRiskFactor"),
+    ("He is on prednisone for asthma.", "GastrointestinalRiskFactor"),
+    ("The patient is at increased GI risk.", "GastrointestinalRiskFactor"),
 ])
 def test_a_finding_in_its_everyday_phrasings_is_read(text, finding):
     assert finding in findings(text)
@@ -83,6 +87,9 @@ def test_a_finding_in_its_everyday_phrasings_is_read(text, finding):
     "She has no history of cancer.",
     "He is not homebound and drives himself.",
     "She is not confined to the home.",
+    "There is no documentation of GI risk factors.",
+    "She has no GI risk factors.",
+    "He denies taking aspirin.",
 ])
 def test_negated_or_normal_results_are_not_findings(text):
     assert findings(text) == []
