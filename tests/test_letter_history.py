@@ -287,3 +287,26 @@ def test_what_medications_do_says_nothing_of_the_visits():
 ])
 def test_medications_stand_for_an_nsaid_only_when_no_drug_is_named(text, nsaid):
     assert ("NSAID" in {e.treatment for e in read_summary(text, "10/01/2016").episodes}) is nsaid
+
+
+@pytest.mark.parametrize("text, treatments", [
+    # care given, named without counts, in other words than "treatment to date has included"
+    ("She was treated with physical therapy and chiropractic care.", {"PhysicalTherapy", "ChiropracticManipulation"}),
+    ("Conservative care has included physical therapy and acupuncture.", {"PhysicalTherapy", "Acupuncture"}),
+    ("Prior therapy included chiropractic treatment.", {"ChiropracticManipulation"}),
+    ("Previous treatments: physical therapy and acupuncture.", {"PhysicalTherapy", "Acupuncture"}),
+    ("He has received chiropractic care and acupuncture.", {"ChiropracticManipulation", "Acupuncture"}),
+    ("She has been participating in physical therapy.", {"PhysicalTherapy"}),
+    ("He had a course of acupuncture.", {"Acupuncture"}),
+    # care asked for is not care given
+    ("The treating physician recommended physical therapy.", set()),
+    ("The request for a course of physical therapy was denied.", set()),
+])
+def test_care_given_named_without_counts(text, treatments):
+    assert {e.treatment for e in read_summary(text, "10/01/2016").episodes} == treatments
+
+
+def test_failed_care_without_counts_is_an_episode_that_failed():
+    facts = read_summary("She underwent physical therapy without relief.", "10/01/2016")
+    assert [(e.treatment, e.response) for e in facts.episodes] == [("PhysicalTherapy", "Ineffective")]
+    assert facts.care_failed is True

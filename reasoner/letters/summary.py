@@ -340,8 +340,10 @@ CLAUSE_BREAK = re.compile(r"[,;]|\b(?:as|because|since|who|which|and|but|given t
 
 # Sentences that list care given: "Treatment to date has included", "Treatment rendered
 # included", "Past treatments included", "Prior treatment has consisted of", "current medications"
-TREATMENT_LIST = re.compile(r"treatments? (?:\w+ ){0,2}?(?:has |have )?(?:includ\w*|consist\w* of)|has been treated with|"
-                            r"current medications|(?:has|had) (?:tried|failed|undergone)|medications (?:include|included)", re.I)
+TREATMENT_LIST = re.compile(r"(?:treatments?|care|therapy) (?:\w+ ){0,2}?(?:has |have )?(?:includ\w*|consist\w* of)|"
+                            r"(?:has been|was|were|been) treated with|treatments?:|"
+                            r"current medications|(?:has|had) (?:tried|failed|undergone|received)|underwent|"
+                            r"medications (?:include|included)|participat\w* in|(?:is|was|has been) attending|\bcourse of", re.I)
 
 
 # What opens a stretch of history: a history verb, a list of care given, or the records
