@@ -237,3 +237,23 @@ def test_a_vitamin_injection_is_not_a_steroid_injection(line):
 ])
 def test_a_quantity_spelled_out(line, quantity):
     assert parse_item(line).quantity == quantity
+
+
+@pytest.mark.parametrize("line, regions", [
+    # parts named by a joint, bone or muscle, placed in the region whose chapter covers them
+    ("Physical therapy for the sacroiliac joint x6", ["Hip"]),  # ODG Hip and Pelvis
+    ("PT for the SI joint x 6", ["Hip"]),
+    ("PT for the buttock x6", ["Hip"]),
+    ("Physical therapy to the coccyx x 6", ["LumbarSpine"]),  # coccydynia: ODG Low Back
+    ("Physical therapy for the trapezius x6", ["CervicalSpine"]),
+    ("X-ray of the right clavicle", ["Shoulder"]),
+    ("X-ray right scapula", ["Shoulder"]),
+    ("MRI of the right thigh", ["LowerExtremity"]),
+    ("X-ray of the right femur", ["LowerExtremity"]),
+    ("Physical therapy for the right calf x 6", ["LowerExtremity"]),
+    ("PT for the Achilles x 6", ["Ankle"]),
+    ("MRI of the right heel", ["Foot"]),
+    ("Physical therapy for the jaw (TMJ) x6", ["Head"]),
+])
+def test_body_parts_named_by_joint_bone_or_muscle(line, regions):
+    assert parse_item(line).regions == regions

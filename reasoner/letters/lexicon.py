@@ -8,23 +8,24 @@ from __future__ import annotations
 
 # Body regions: (pattern, region local name); the first match decides per mention.
 REGIONS: tuple[tuple[str, str], ...] = (
-    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1|L-?S?[- ]spine|LS[- ]spine", "LumbarSpine"),
-    (r"cervical|neck|C[1-7]-C?[1-7]|C-spine", "CervicalSpine"),
+    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1|L-?S?[- ]spine|LS[- ]spine|coccy\w*|tailbone", "LumbarSpine"),  # coccydynia: ODG Low Back
+    (r"cervical|neck|C[1-7]-C?[1-7]|C-spine|trapezi\w*", "CervicalSpine"),
     (r"thoracic|mid[- ]back|upper back|T-spine", "ThoracicSpine"),
-    (r"shoulders?", "Shoulder"),
+    (r"shoulders?|clavic\w*|scapula\w*|acromioclavicular|AC joint", "Shoulder"),
     (r"elbows?", "Elbow"),
     (r"wrists?", "Wrist"),
     (r"hands?|fingers?|thumbs?", "Hand"),
     (r"forearms?", "Forearm"),
-    (r"hips?|pelvi[sc]", "Hip"),  # ODG's Hip and Pelvis chapter
+    (r"hips?|pelvi[sc]|sacroiliac|\bSI joints?|buttocks?|gluteal", "Hip"),  # ODG's Hip and Pelvis chapter
     (r"knees?", "Knee"),
-    (r"ankles?", "Ankle"),
-    (r"feet|foot", "Foot"),
+    (r"ankles?|achilles", "Ankle"),
+    (r"feet|foot|heels?|toes?|plantar", "Foot"),
     (r"abdomen|groin|inguinal", "Abdomen"),
-    (r"head\b|brain|skull", "Head"),
+    (r"head\b|brain|skull|\bjaw\b|\bTMJ\b|temporomandibular", "Head"),
     # "BUE", "RLE": bilateral, right or left upper or lower extremity
     (r"upper extremit\w*|\barms?\b|[BLR]UEs?\b", "UpperExtremity"),
-    (r"lower extremit\w*|\blegs?\b|[BLR]LEs?\b", "LowerExtremity"),
+    (r"lower extremit\w*|\blegs?\b|[BLR]LEs?\b|thighs?|femur|femoral|hamstrings?|quadriceps|\bcalf\b|\bcalves\b|tibia\w*|\bshins?\b",
+     "LowerExtremity"),
 )
 
 # "strain of the left knee": the side between the article and the region
