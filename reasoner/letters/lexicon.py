@@ -8,7 +8,9 @@ from __future__ import annotations
 
 # Body regions: (pattern, region local name); the first match decides per mention.
 REGIONS: tuple[tuple[str, str], ...] = (
-    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1|L-?S?[- ]spine|LS[- ]spine|coccy\w*|tailbone", "LumbarSpine"),  # coccydynia: ODG Low Back
+    # the coccyx too: coccydynia is in ODG's Low Back chapter
+    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1|L-?S?[- ]spine|LS[- ]spine|coccy\w*|tailbone",
+     "LumbarSpine"),
     (r"cervical|neck|C[1-7]-C?[1-7]|C-spine|trapezi\w*", "CervicalSpine"),
     (r"thoracic|mid[- ]back|upper back|T-spine", "ThoracicSpine"),
     (r"shoulders?|clavic\w*|scapula\w*|acromioclavicular|AC joint", "Shoulder"),
