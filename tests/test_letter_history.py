@@ -196,6 +196,9 @@ def test_an_improvement_is_functional_only_when_the_summary_measures_function(te
     ("She has had 8 physical therapy sessions and is not able to return to full duty.", "OutcomeNotDocumented"),
     # relief from medication is not a gain from the counted visits' measure of function
     ("She has had 6 physical therapy sessions. She reports improvement with medications.", None),
+    # an examination's tests are not gains in function
+    ("She has had 6 PT sessions. On exam she was able to perform heel and toe walking.", None),
+    ("He has had 8 PT visits. He was able to perform full range of motion of the shoulder.", None),
 ])
 def test_a_functional_gain_named_by_what_the_worker_can_do(text, outcome):
     episodes = read_summary(text, "10/01/2016").episodes
@@ -260,7 +263,7 @@ def test_each_listed_drug_is_past_or_under_way_by_its_own_words(text, ongoing):
 
 @pytest.mark.parametrize("text, outcome", [
     # what a drug taken does for function, by the drug's name or by "medications"
-    ("Current medications include Norco. With medications her pain decreases from 8/10 to 4/10 and she is able to "
+    ("Current medications include Norco. With medications her pain decreases from 8/10 to 4/10, which allows her to "
      "perform her activities of daily living.", "ObjectiveFunctionalImprovement"),
     ("Current medications include naproxen. The medications help her function at work.", "ObjectiveFunctionalImprovement"),
     ("Current medications include Norco. There is no documentation of functional improvement with Norco.",

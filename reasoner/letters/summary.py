@@ -307,7 +307,8 @@ OUTCOME_PHRASES = ("functional improvement", "functional gains", "functional gai
                    "walks longer", "walk longer", "decreased need", "reduced need", "restrictions were reduced",
                    "restrictions were lifted", "reduced restrictions", "reduced work restrictions",
                    "tolerance increased", "tolerance improved", "tolerance has increased", "tolerance has improved",
-                   "able to perform", "able to do", "allows her to", "allows him to", "enables her to", "enables him to",
+                   # not "able to perform": examinations say it of tests ("able to perform heel walking")
+                   "allows her to", "allows him to", "enables her to", "enables him to",
                    "helps her", "helps him", "help her", "help him")
 
 
@@ -423,7 +424,7 @@ def _history_treatment(word: str) -> str | None:
 # What makes a stated improvement functional: function, daily activities, work (not the
 # "injured worker" every summary names), range of motion, a percentage
 FUNCTION_MEASURE = re.compile(r"\bfunction\w*|\bADLs?\b|\bactivit\w*|\bwork\b(?!er)|\bworking\b|range of motion|\d+\s*%|"
-                              r"\bduty\b|\brestrictions\b|\btolerance\b|\bwalk\w*|\b(?:sit|stand|lift)(?:ting|ing)?\b|"
+                              r"\bduty\b|\brestrictions\b|\btolerance\b|(?<!heel )(?<!toe )(?<!tandem )\bwalk\w*|\b(?:sit|stand|lift)(?:ting|ing)?\b|"
                               r"\b(?:need|reliance|dependence) (?:for|on) (?:\w+ )?(?:medications?|care)\b", re.I)
 # An improvement too small to be the clinically significant one the MTUS asks for
 SLIGHT_GAIN = re.compile(r"\b(?:minimal|slight|little|marginal|minor|mild|no significant|not significant)(?:ly)?\s+"
