@@ -196,6 +196,11 @@ def test_an_improvement_is_functional_only_when_the_summary_measures_function(te
     ("She has had 8 physical therapy sessions and is not able to return to full duty.", "OutcomeNotDocumented"),
     # relief from medication is not a gain from the counted visits' measure of function
     ("She has had 6 physical therapy sessions. She reports improvement with medications.", None),
+    # a goal, a work status, more pain with activity or a drug's tolerance are no gains
+    ("She has had 6 PT sessions. The goal is to return to work.", None),
+    ("He has had 8 PT visits. Return to work status: off work.", None),
+    ("She has had 6 PT sessions. Her pain is worse with increased activity.", None),
+    ("He has had 8 PT visits. There is concern about increased tolerance to opioids.", None),
     # an examination's tests are not gains in function
     ("She has had 6 PT sessions. On exam she was able to perform heel and toe walking.", None),
     ("He has had 8 PT visits. He was able to perform full range of motion of the shoulder.", None),

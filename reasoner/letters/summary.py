@@ -296,14 +296,19 @@ def _nlp():
     return nlp
 
 
+# Gains that count only said not to have happened ("unable to return to work"): affirmed, they
+# are a goal or a status ("the goal is to return to work", "return to work status: off")
+NEGATED_ONLY = ("return to work", "return to full duty", "return to modified duty")
 OUTCOME_PHRASES = ("functional improvement", "functional gains", "functional gain", "improvement in function",
                    "improved function", "increased function", "improvement", "benefit", "relief",
                    "objective improvement", "functional benefit", "improved range of motion",
                    "increased range of motion", "improved",
                    # gains named by what the worker can do again
-                   "increased ability", "improved ability", "greater ability", "better able", "able to return",
-                   "returned to work", "returned to full duty", "returned to modified duty", "return to work",
-                   "return to full duty", "increased tolerance", "improved tolerance", "increased activity",
+                   # (not "increased activity" nor "increased tolerance", which pain and opioids have)
+                   "increased ability", "improved ability", "greater ability", "better able", "is able to return",
+                   "was able to return", "now able to return", "been able to return",
+                   "returned to work", "returned to full duty", "returned to modified duty",
+                   *NEGATED_ONLY,
                    "walks longer", "walk longer", "decreased need", "reduced need", "restrictions were reduced",
                    "restrictions were lifted", "reduced restrictions", "reduced work restrictions",
                    "tolerance increased", "tolerance improved", "tolerance has increased", "tolerance has improved",
@@ -424,7 +429,7 @@ def _history_treatment(word: str) -> str | None:
 # What makes a stated improvement functional: function, daily activities, work (not the
 # "injured worker" every summary names), range of motion, a percentage
 FUNCTION_MEASURE = re.compile(r"\bfunction\w*|\bADLs?\b|\bactivit\w*|\bwork\b(?!er)|\bworking\b|range of motion|\d+\s*%|"
-                              r"\bduty\b|\brestrictions\b|\btolerance\b|(?<!heel )(?<!toe )(?<!tandem )\bwalk\w*|\b(?:sit|stand|lift)(?:ting|ing)?\b|"
+                              r"\bduty\b|\brestrictions\b|(?<!heel )(?<!toe )(?<!tandem )\bwalk\w*|\b(?:sit|stand|lift)(?:ting|ing)?\b|"
                               r"\b(?:need|reliance|dependence) (?:for|on) (?:\w+ )?(?:medications?|care)\b", re.I)
 # An improvement too small to be the clinically significant one the MTUS asks for
 SLIGHT_GAIN = re.compile(r"\b(?:minimal|slight|little|marginal|minor|mild|no significant|not significant)(?:ly)?\s+"
@@ -442,7 +447,7 @@ def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
     doc = _nlp()(summary)
     stated = []  # (episode, the outcome a sentence gives it, that sentence)
     for ent in doc.ents:
-        if ent.label_ != "OUTCOME":
+        if ent.label_ != "OUTCOME" or ent.text.lower() in NEGATED_ONLY and not ent._.is_negated:
             continue
         sentence = ent.sent.text
         if re.search(r"temporary|transient|short[- ]term|brief", sentence, re.I) and "relief" in sentence.lower():
