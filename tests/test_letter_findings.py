@@ -90,6 +90,11 @@ def test_a_finding_in_its_everyday_phrasings_is_read(text, finding):
     "There is no documentation of GI risk factors.",
     "She has no GI risk factors.",
     "He denies taking aspirin.",
+    # the review's words about the request are no findings
+    "The UR recommended non-certification of the surgery.",
+    "The reviewer recommended denial of the fusion.",
+    "A surgical consultation was requested.",
+    "The request for a wheelchair was denied.",
 ])
 def test_negated_or_normal_results_are_not_findings(text):
     assert findings(text) == []

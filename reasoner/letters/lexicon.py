@@ -254,7 +254,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "Anxiety": ("anxiety", "anxious", "panic attacks", "panic disorder"),
     "ImpairedAmbulation": ("antalgic gait", "non-weight bearing", "non weight bearing", "nonweightbearing",
                            "unable to bear weight", "difficulty walking", "unsteady gait", "gait instability",
-                           "ambulates with a cane", "uses a cane", "ambulates with crutches", "uses crutches", "limping", "limp", "abnormal gait", "difficulty ambulating", "ambulates with a walker", "uses a walker", "wheelchair", "ambulates with an assistive device", "unable to walk", "slow gait", "walking is limited", "limited walking", "difficulty with walking", "difficulty with prolonged walking", "decreased walking tolerance", "limited walking tolerance", "poor walking tolerance", "walk only"),
+                           "ambulates with a cane", "uses a cane", "ambulates with crutches", "uses crutches", "limping", "limp", "abnormal gait", "difficulty ambulating", "ambulates with a walker", "uses a walker", "ambulates with an assistive device", "unable to walk", "slow gait", "walking is limited", "limited walking", "difficulty with walking", "difficulty with prolonged walking", "decreased walking tolerance", "limited walking tolerance", "poor walking tolerance", "walk only"),
     "Homebound": ("homebound", "housebound", "unable to leave the home", "unable to leave his home", "unable to leave her home", "confined to the home", "confined to his home", "confined to her home", "taxing effort"),
     "ConfinedToBedOrRoom": ("bedbound", "bed-bound", "bedridden", "bed-ridden", "confined to bed", "confined to his bed",
                             "confined to her bed", "confined to the bed", "confined to his room", "confined to her room",
@@ -291,7 +291,8 @@ _GRADE = [{"TEXT": {"IN": ["0", "1", "2", "3", "4"]}}, {"TEXT": {"IN": ["+", "-"
 _SURGERY = {"LOWER": {"REGEX": r"^(?:surgery|surgical|operative|fusion|arthroscop\w*|decompression|discectomy|laminectomy|"
                                 r"microdiscectomy|arthroplasty|replacement|repair|release|reconstruction)$"}}
 # up to six words between a verb and its object, none turning it round ("recommended against surgery")
-_GAP = {"LOWER": {"NOT_IN": ["against", "not", "no", "without", "instead", "rather", "than"]}, "OP": "{0,6}"}
+_GAP = {"LOWER": {"NOT_IN": ["against", "not", "no", "without", "instead", "rather", "than", "non", "non-certification",
+                              "noncertification", "denial", "denying", "modification", "certification"]}, "OP": "{0,6}"}
 FINDING_PATTERNS: dict[str, tuple[list[dict], ...]] = {
     "NeurologicalDeficit": (
         *[slr + [{"LOWER": "test", "OP": "?"}, _BE, {"LOWER": "positive"}] for slr in _SLR],
@@ -308,7 +309,7 @@ FINDING_PATTERNS: dict[str, tuple[list[dict], ...]] = {
          _GAP, _SURGERY],
         [{"LOWER": "considered"}, {"LOWER": "for"}, _GAP, _SURGERY],
         [_SURGERY, {"OP": "{0,3}"}, {"LOWER": {"IN": ["was", "has", "is", "been", "were"]}}, {"LOWER": "been", "OP": "?"},
-         {"LOWER": {"IN": ["recommended", "proposed", "planned", "requested", "considered"]}}],
+         {"LOWER": {"IN": ["recommended", "proposed", "planned", "considered"]}}],
     ),
 }
 
