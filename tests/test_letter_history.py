@@ -35,6 +35,23 @@ def test_counts_of_care_given(text, expected):
     assert history(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # the count given, not the number authorized
+    ("He has completed 8 out of 12 authorized physical therapy sessions.", [("PhysicalTherapy", 8)]),
+    ("She attended 4 of the 6 chiropractic visits.", [("ChiropracticManipulation", 4)]),
+    # the count after the care, or the care qualified
+    ("She has received physical therapy, 16 sessions, for the lumbar spine.", [("PhysicalTherapy", 16)]),
+    ("The patient has had 24 post-operative physical therapy sessions.", [("PhysicalTherapy", 24)]),
+    ("She has had 12 sessions of post-op PT.", [("PhysicalTherapy", 12)]),
+    ("She has been to 10 physical therapy appointments.", [("PhysicalTherapy", 10)]),
+    # a time or another treatment before the care is not its count
+    ("She has had 6 months of physical therapy sessions.", []),
+    ("He received 3 injections and physical therapy sessions.", []),
+])
+def test_counts_in_other_shapes(text, expected):
+    assert history(text) == expected
+
+
 @pytest.mark.parametrize("text", [
     "The request for authorization (received on 11-23-2016) shows that 6 sessions of acupuncture were requested.",
     "The request for 12 sessions of physical therapy was modified to 6 sessions.",
@@ -70,6 +87,25 @@ def test_conservative_care_failed_only_when_the_summary_says_so(text, failed):
     facts = read_summary(text, "10/01/2016")
     assert facts.care_failed is failed
     assert bool(facts.spans.get("care_failed")) is failed
+
+
+@pytest.mark.parametrize("text, failed", [
+    # failure stated in other words
+    ("The patient has not responded to conservative treatment, including NSAIDs.", True),
+    ("He reported that therapy did not help.", True),
+    ("Conservative measures have been exhausted.", True),
+    ("She continues with low back pain that is refractory to conservative care.", True),
+    ("Symptoms have been unresponsive to six weeks of conservative treatment.", True),
+    ("He has failed 6 months of non-operative care.", True),
+    # the reviewer or the UR noting that no failure is documented is not a failure
+    ("There was no documentation of failed conservative treatment.", False),
+    ("The UR denied the request due to lack of documented failure of conservative care.", False),
+    ("The records did not document failure of conservative care.", False),
+    ("There is no evidence that she failed conservative treatment.", False),
+    ("It was unclear whether conservative care had failed.", False),
+])
+def test_failure_of_care_in_other_words_but_not_its_absence_noted(text, failed):
+    assert read_summary(text, "10/01/2016").care_failed is failed
 
 
 def test_no_documented_improvement_is_care_that_failed():
@@ -145,6 +181,46 @@ def test_an_improvement_is_functional_only_when_the_summary_measures_function(te
     assert [e.outcome for e in episodes if e.visits] == [outcome]
 
 
+@pytest.mark.parametrize("text, outcome", [
+    # gains named by what the worker can do again
+    ("He has had 8 chiropractic visits, with increased ability to perform activities of daily living.",
+     "ObjectiveFunctionalImprovement"),
+    ("She completed 6 acupuncture sessions and has returned to work.", "ObjectiveFunctionalImprovement"),
+    ("He has had 6 PT sessions; he is now able to return to full duty.", "ObjectiveFunctionalImprovement"),
+    ("She has had 8 physical therapy visits and her work restrictions were reduced.", "ObjectiveFunctionalImprovement"),
+    ("He has had 12 sessions of physical therapy and his walking tolerance increased from 10 to 30 minutes.",
+     "ObjectiveFunctionalImprovement"),
+    # the same gains said not to have happened
+    ("She has had 8 physical therapy sessions and is unable to return to work.", "OutcomeNotDocumented"),
+    ("He has had 8 physical therapy sessions and has not returned to work.", "OutcomeNotDocumented"),
+    ("She has had 8 physical therapy sessions and is not able to return to full duty.", "OutcomeNotDocumented"),
+    # relief from medication is not a gain from the counted visits' measure of function
+    ("She has had 6 physical therapy sessions. She reports improvement with medications.", None),
+    # a goal, a work status, more pain with activity or a drug's tolerance are no gains
+    ("She has had 6 PT sessions. The goal is to return to work.", None),
+    ("He has had 8 PT visits. Return to work status: off work.", None),
+    ("She has had 6 PT sessions. Her pain is worse with increased activity.", None),
+    ("He has had 8 PT visits. There is concern about increased tolerance to opioids.", None),
+    # an examination's tests are not gains in function
+    ("She has had 6 PT sessions. On exam she was able to perform heel and toe walking.", None),
+    ("He has had 8 PT visits. He was able to perform full range of motion of the shoulder.", None),
+])
+def test_a_functional_gain_named_by_what_the_worker_can_do(text, outcome):
+    episodes = read_summary(text, "10/01/2016").episodes
+    assert [e.outcome for e in episodes if e.visits] == [outcome]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("After 6 sessions of physical therapy she reported less pain.", [("PhysicalTherapy", 6)]),
+    ("Following 12 chiropractic visits, the pain persisted.", [("ChiropracticManipulation", 12)]),
+    ("After a total of 8 acupuncture treatments, she stopped.", [("Acupuncture", 8)]),
+    # "after" with no count of care is no history
+    ("The request for 12 sessions of physical therapy after surgery was modified.", []),
+])
+def test_care_counted_after_after_or_following(text, expected):
+    assert history(text) == expected
+
+
 @pytest.mark.parametrize("text, age", [
     ("The injured worker is a 45-year-old male who was injured at work.", 45),
     ("The applicant is a 999-year-old male who was injured at work.", None),
@@ -172,3 +248,73 @@ def ongoing_drugs(text: str) -> dict[str, bool]:
 ])
 def test_a_listed_drug_is_under_way_unless_said_to_be_past(text, ongoing):
     assert ongoing_drugs(text) == {"NSAID": ongoing}
+
+
+def drugs_under_way(text: str) -> dict[str, bool]:
+    return {e.treatment: e.ongoing for e in read_summary(text, "10/01/2016").episodes if e.treatment in ("NSAID", "Opioid")}
+
+
+@pytest.mark.parametrize("text, ongoing", [
+    # an ending said of one drug does not reach the next one listed
+    ("Treatment to date has included Naproxen, which was discontinued, and Norco.", {"NSAID": False, "Opioid": True}),
+    ("Treatment to date has included Norco and ibuprofen, which was stopped.", {"NSAID": False, "Opioid": True}),
+    # a past-use word reaches the drugs after it until the list comes back to the present
+    ("Prior treatment has included a failed trial of naproxen and she is now on tramadol.", {"NSAID": False, "Opioid": True}),
+    ("Past medications included ibuprofen and tramadol.", {"NSAID": False, "Opioid": False}),
+])
+def test_each_listed_drug_is_past_or_under_way_by_its_own_words(text, ongoing):
+    assert drugs_under_way(text) == ongoing
+
+
+@pytest.mark.parametrize("text, outcome", [
+    # what a drug taken does for function, by the drug's name or by "medications"
+    ("Current medications include Norco. With medications her pain decreases from 8/10 to 4/10, which allows her to "
+     "perform her activities of daily living.", "ObjectiveFunctionalImprovement"),
+    ("Current medications include naproxen. The medications help her function at work.", "ObjectiveFunctionalImprovement"),
+    ("Current medications include Norco. There is no documentation of functional improvement with Norco.",
+     "OutcomeNotDocumented"),
+    # pain relief alone is not a functional gain
+    ("Current medications include tramadol, which reduces her pain.", None),
+])
+def test_a_drug_taken_has_the_functional_outcome_its_sentences_state(text, outcome):
+    drugs = [e for e in read_summary(text, "10/01/2016").episodes if e.treatment in ("Opioid", "NSAID")]
+    assert [e.outcome for e in drugs] == [outcome]
+
+
+def test_what_medications_do_says_nothing_of_the_visits():
+    episodes = read_summary("She has had 6 PT sessions. Medications improve her function.", "10/01/2016").episodes
+    assert [(e.treatment, e.outcome) for e in episodes if e.visits] == [("PhysicalTherapy", None)]
+
+
+@pytest.mark.parametrize("text, nsaid", [
+    # "medications" in a list stands for the first-line drugs only when the list names none
+    ("Treatment to date has included physical therapy and medications.", True),
+    ("Current medications include Norco and Flexeril.", False),
+    # oral ketoprofen is an NSAID
+    ("Treatments to date include medication therapy including Ketoprofen.", True),
+])
+def test_medications_stand_for_an_nsaid_only_when_no_drug_is_named(text, nsaid):
+    assert ("NSAID" in {e.treatment for e in read_summary(text, "10/01/2016").episodes}) is nsaid
+
+
+@pytest.mark.parametrize("text, treatments", [
+    # care given, named without counts, in other words than "treatment to date has included"
+    ("She was treated with physical therapy and chiropractic care.", {"PhysicalTherapy", "ChiropracticManipulation"}),
+    ("Conservative care has included physical therapy and acupuncture.", {"PhysicalTherapy", "Acupuncture"}),
+    ("Prior therapy included chiropractic treatment.", {"ChiropracticManipulation"}),
+    ("Previous treatments: physical therapy and acupuncture.", {"PhysicalTherapy", "Acupuncture"}),
+    ("He has received chiropractic care and acupuncture.", {"ChiropracticManipulation", "Acupuncture"}),
+    ("She has been participating in physical therapy.", {"PhysicalTherapy"}),
+    ("He had a course of acupuncture.", {"Acupuncture"}),
+    # care asked for is not care given
+    ("The treating physician recommended physical therapy.", set()),
+    ("The request for a course of physical therapy was denied.", set()),
+])
+def test_care_given_named_without_counts(text, treatments):
+    assert {e.treatment for e in read_summary(text, "10/01/2016").episodes} == treatments
+
+
+def test_failed_care_without_counts_is_an_episode_that_failed():
+    facts = read_summary("She underwent physical therapy without relief.", "10/01/2016")
+    assert [(e.treatment, e.response) for e in facts.episodes] == [("PhysicalTherapy", "Ineffective")]
+    assert facts.care_failed is True

@@ -132,3 +132,128 @@ def test_an_abduction_pillow_sling_is_told_from_a_standard_sling(line, treatment
 ])
 def test_equipment_is_named_unnamed_or_a_disposable_supply(line, treatment):
     assert parse_item(line).treatment == treatment
+
+
+@pytest.mark.parametrize("line, per_week, weeks, quantity", [
+    ("Physical therapy twice weekly for 6 weeks, right shoulder", 2, 6, 12),
+    ("Acupuncture 1 time weekly for 6 weeks", 1, 6, 6),
+    ("Chiropractic care 1-2 times weekly for 4 weeks", 1, 4, 4),
+])
+def test_weekly_is_per_week(line, per_week, weeks, quantity):
+    item = parse_item(line)
+    assert (item.frequency_per_week, item.duration_weeks, item.quantity) == (per_week, weeks, quantity)
+
+
+@pytest.mark.parametrize("line, treatment, quantity", [
+    # brands of opioids; "#3" after Tylenol or codeine is the strength, not the count
+    ("Ultracet 37.5/325mg #60", "Opioid", 60),
+    ("OxyContin 20mg #60", "Opioid", 60),
+    ("Tylenol #3 #90", "Opioid", 90),
+    ("Tylenol with codeine #3", "Opioid", None),
+    ("Tylenol No. 3, #30", "Opioid", 30),
+    ("Tylenol 500mg #100", "Acetaminophen", 100),
+    # a branded compound is a compound in any form
+    ("Terocin patches #30", "CompoundedTopical", 30),
+    ("Terocin lotion 120ml", "CompoundedTopical", None),
+])
+def test_brands_map_to_their_class(line, treatment, quantity):
+    item = parse_item(line)
+    assert (item.treatment, item.quantity) == (treatment, quantity)
+
+
+@pytest.mark.parametrize("line", [
+    "Right knee Synvisc injection",
+    "Hyaluronic acid injections to the left knee x3",
+    "Euflexxa injection series, right knee",
+    "Botox injections to the cervical paraspinals",
+])
+def test_a_joint_injection_of_no_steroid_is_not_the_steroid_injection(line):
+    assert parse_item(line).treatment is None
+
+
+@pytest.mark.parametrize("line, regions, laterality", [
+    ("MRI L-spine", ["LumbarSpine"], None),
+    ("MRI of the LS spine", ["LumbarSpine"], None),
+    ("MRI C-spine without contrast", ["CervicalSpine"], None),
+    ("X-ray T-spine", ["ThoracicSpine"], None),
+    ("EMG/NCV BLE", ["LowerExtremity"], "Bilateral"),
+    ("NCV of the RUE", ["UpperExtremity"], "Right"),
+    ("EMG LLE", ["LowerExtremity"], "Left"),
+    ("EMG/NCS of the BUE", ["UpperExtremity"], "Bilateral"),
+])
+def test_abbreviated_regions_and_sides(line, regions, laterality):
+    item = parse_item(line)
+    assert (item.regions, item.laterality) == (regions, laterality)
+
+
+@pytest.mark.parametrize("line, per_week, weeks, quantity", [
+    ("Chiropractic 3x/wk x 4wks", 3, 4, 12),
+    ("PT 2 x week x 6 weeks", 2, 6, 12),
+    ("Acupuncture 2 times each week for 3 weeks", 2, 3, 6),
+])
+def test_abbreviated_weeks_in_a_frequency(line, per_week, weeks, quantity):
+    item = parse_item(line)
+    assert (item.frequency_per_week, item.duration_weeks, item.quantity) == (per_week, weeks, quantity)
+
+
+@pytest.mark.parametrize("line, treatment", [
+    # tests spelled out
+    ("Electromyography and nerve conduction velocity of the bilateral lower extremities", "ElectrodiagnosticTesting"),
+    ("Nerve conduction studies with EMG of the right upper extremity", "ElectrodiagnosticTesting"),
+    ("Electromyography of the left lower extremity", "Electromyography"),
+    # the imaging that guides an injection is not a study
+    ("Ultrasound guided cortisone injection of the right shoulder", "CorticosteroidJointInjection"),
+    ("Right knee steroid injection under fluoroscopic guidance", "CorticosteroidJointInjection"),
+    ("Diagnostic ultrasound of the right wrist", "Ultrasonography"),
+    # stimulation units spelled out
+    ("Transcutaneous electrical nerve stimulation unit", "TENS"),
+    ("Electrical muscle stimulator for home use", "TENS"),
+    # manual therapy by other names
+    ("Osteopathic manipulative treatment x 6", "ManualTherapy"),
+    ("Myofascial release x 6", "ManualTherapy"),
+    ("Aquatherapy 2x4", "AquaticTherapy"),
+    # follow-up visits however written
+    ("Pain management follow-up", "OfficeVisit"),
+    ("Follow up with orthopedic surgeon", "OfficeVisit"),
+    # spinal decompression surgery
+    ("Lumbar decompression L4-5", "SpinalFusion"),
+    # drug brands
+    ("Prozac 20mg #30", "Antidepressant"),
+    ("Fenoprofen 400mg #60", "NSAID"),
+])
+def test_spelled_out_and_other_names(line, treatment):
+    assert parse_item(line).treatment == treatment
+
+
+@pytest.mark.parametrize("line", ["Vitamin B12 injection", "B12 injection x 4"])
+def test_a_vitamin_injection_is_not_a_steroid_injection(line):
+    assert parse_item(line).treatment is None
+
+
+@pytest.mark.parametrize("line, quantity", [
+    ("Norco 5/325mg quantity 60", 60),
+    ("Tramadol 50mg, quantity: 90", 90),
+    ("Omeprazole 20mg qty 30", 30),
+])
+def test_a_quantity_spelled_out(line, quantity):
+    assert parse_item(line).quantity == quantity
+
+
+@pytest.mark.parametrize("line, regions", [
+    # parts named by a joint, bone or muscle, placed in the region whose chapter covers them
+    ("Physical therapy for the sacroiliac joint x6", ["Hip"]),  # ODG Hip and Pelvis
+    ("PT for the SI joint x 6", ["Hip"]),
+    ("PT for the buttock x6", ["Hip"]),
+    ("Physical therapy to the coccyx x 6", ["LumbarSpine"]),  # coccydynia: ODG Low Back
+    ("Physical therapy for the trapezius x6", ["CervicalSpine"]),
+    ("X-ray of the right clavicle", ["Shoulder"]),
+    ("X-ray right scapula", ["Shoulder"]),
+    ("MRI of the right thigh", ["LowerExtremity"]),
+    ("X-ray of the right femur", ["LowerExtremity"]),
+    ("Physical therapy for the right calf x 6", ["LowerExtremity"]),
+    ("PT for the Achilles x 6", ["Ankle"]),
+    ("MRI of the right heel", ["Foot"]),
+    ("Physical therapy for the jaw (TMJ) x6", ["Head"]),
+])
+def test_body_parts_named_by_joint_bone_or_muscle(line, regions):
+    assert parse_item(line).regions == regions

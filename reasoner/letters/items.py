@@ -75,8 +75,14 @@ def parse_item(text: str) -> ParsedItem:
     return item
 
 
+# The imaging that guides an injection is part of the injection, not a study of its own
+GUIDANCE = r"\b(?:ultrasound|sonograph\w*|fluoroscop\w*|CT)[- ]guid(?:ed|ance)\b|\bunder (?:ultrasound|fluoroscop\w*)(?: guidance)?"
+
+
 def find_treatment(text: str) -> str | None:
-    is_compound = re.search(lexicon.COMPOUND, text, re.I) and not re.search(r"Voltaren|Lidoderm|patch", text, re.I)
+    text = re.sub(GUIDANCE, " ", text, flags=re.I)
+    is_compound = re.search(lexicon.COMPOUND_BRANDS, text, re.I) or (
+        re.search(lexicon.COMPOUND, text, re.I) and not re.search(r"Voltaren|Lidoderm|patch", text, re.I))
     if is_compound and find_ingredients(text):
         return "CompoundedTopical"
     for pattern, treatment in lexicon.DRUGS:
@@ -102,9 +108,9 @@ def find_regions(text: str) -> list[str]:
 
 
 def find_laterality(text: str) -> str | None:
-    if re.search(r"\bbilateral\b|\bboth\b", text, re.I):
+    if re.search(r"\bbilateral\b|\bboth\b|\bB[UL]Es?\b", text, re.I):
         return "Bilateral"
-    sides = {side for side in ("left", "right") if re.search(rf"\b{side}\b", text, re.I)}
+    sides = {side for side in ("left", "right") if re.search(rf"\b{side}\b|\b{side[0]}[UL]Es?\b", text, re.I)}
     if len(sides) == 2:
         return "Bilateral"
     return {"left": "Left", "right": "Right"}.get(sides.pop()) if sides else None
@@ -126,6 +132,8 @@ def frequency(text: str) -> tuple[int | None, int | None]:
 
 
 def quantity(text: str, per_week: int | None, weeks: int | None) -> int | None:
+    # "Tylenol #3", "codeine #3": a strength, not a count
+    text = re.sub(r"\b(?:Tylenol(?: with codeine)?|codeine)\s*(?:#|No\.?\s?)[234]\b", "Tylenol with codeine", text, flags=re.I)
     m = _first_match(QUANTITY_PATTERNS, text)
     if m:
         return number(m.group(1))
@@ -136,12 +144,14 @@ def _first_match(patterns: tuple[str, ...], text: str) -> re.Match | None:
     return next((m for pattern in patterns if (m := re.search(pattern, text, re.I))), None)
 
 
+# "times a week", "x/wk", "x week", "per week", "weekly"
+PER_WEEK = r"(?:(?:(?:times?|x)\s*(?:(?:a|per|/|each)\s*)?|(?:a|per|/|each)\s*)(?:week|wk)\b|(?:(?:times?|x)\s*)?weekly)"
 RANGE_PATTERNS = (
-    rf"{NUM}\s*(?:to|-|–|or)\s*{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
+    rf"{NUM}\s*(?:to|-|–|or)\s*{NUM}\s*{PER_WEEK}\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
     rf"{NUM}\s*(?:-|–)\s*{NUM}\s*x\s*{NUM}\b",
 )
 FREQUENCY_PATTERNS = (
-    rf"{NUM}\s*(?:times|x)?\s*(?:a|per|/)\s*week\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
+    rf"{NUM}\s*{PER_WEEK}\s*(?:for|x|times)\s*{NUM}\s*(?:weeks?|wks?)\b",
     rf"{NUM}\s*x\s*{NUM}\b",
     rf"{NUM} times {NUM}\b(?!\s*(?:sessions|visits))",
     rf"{NUM}\s*(?:visits?|sessions?)\s*(?:a|per)\s*week\s*for\s*{NUM}\s*(?:weeks?|wks?)\b",
@@ -155,7 +165,7 @@ QUANTITY_PATTERNS = (
     rf"\b(?:sessions?|visits?|treatments?)\s*(?:x|#)\s*{NUM}",
     rf"\bx\s*{NUM}\b{NOT_A_SPAN}",
     rf"#\s*{NUM}\b",
-    rf"QTY:?\s*{NUM}",
+    rf"\b(?:QTY|quantity)\s*:?\s*(?:of\s+)?{NUM}",
     rf"\b{NUM}\s*(?:days?|weeks?)\s+rental",
     rf"\btimes\s+{NUM}\b{NOT_A_SPAN}",
     r",\s*(\d+)\s*$",

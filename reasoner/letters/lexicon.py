@@ -8,22 +8,26 @@ from __future__ import annotations
 
 # Body regions: (pattern, region local name); the first match decides per mention.
 REGIONS: tuple[tuple[str, str], ...] = (
-    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1", "LumbarSpine"),
-    (r"cervical|neck|C[1-7]-C?[1-7]", "CervicalSpine"),
-    (r"thoracic|mid[- ]back|upper back", "ThoracicSpine"),
-    (r"shoulders?", "Shoulder"),
+    # the coccyx too: coccydynia is in ODG's Low Back chapter
+    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1|L-?S?[- ]spine|LS[- ]spine|coccy\w*|tailbone",
+     "LumbarSpine"),
+    (r"cervical|neck|C[1-7]-C?[1-7]|C-spine|trapezi\w*", "CervicalSpine"),
+    (r"thoracic|mid[- ]back|upper back|T-spine", "ThoracicSpine"),
+    (r"shoulders?|clavic\w*|scapula\w*|acromioclavicular|AC joint", "Shoulder"),
     (r"elbows?", "Elbow"),
     (r"wrists?", "Wrist"),
     (r"hands?|fingers?|thumbs?", "Hand"),
     (r"forearms?", "Forearm"),
-    (r"hips?|pelvi[sc]", "Hip"),  # ODG's Hip and Pelvis chapter
+    (r"hips?|pelvi[sc]|sacroiliac|\bSI joints?|buttocks?|gluteal", "Hip"),  # ODG's Hip and Pelvis chapter
     (r"knees?", "Knee"),
-    (r"ankles?", "Ankle"),
-    (r"feet|foot", "Foot"),
+    (r"ankles?|achilles", "Ankle"),
+    (r"feet|foot|heels?|toes?|plantar", "Foot"),
     (r"abdomen|groin|inguinal", "Abdomen"),
-    (r"head\b|brain|skull", "Head"),
-    (r"upper extremit\w*|\barms?\b", "UpperExtremity"),
-    (r"lower extremit\w*|\blegs?\b", "LowerExtremity"),
+    (r"head\b|brain|skull|\bjaw\b|\bTMJ\b|temporomandibular", "Head"),
+    # "BUE", "RLE": bilateral, right or left upper or lower extremity
+    (r"upper extremit\w*|\barms?\b|[BLR]UEs?\b", "UpperExtremity"),
+    (r"lower extremit\w*|\blegs?\b|[BLR]LEs?\b|thighs?|femur|femoral|hamstrings?|quadriceps|\bcalf\b|\bcalves\b|tibia\w*|\bshins?\b",
+     "LowerExtremity"),
 )
 
 # "strain of the left knee": the side between the article and the region
@@ -36,7 +40,7 @@ EQUIPMENT_PLACE = (rf"(?:\s+for\s+(?:the\s+)?(?:{SIDE}(?:{_REGION})(?:\s+spine)?
                    rf"(?:\s*(?:,|and|&)\s*{SIDE}(?:{_REGION})(?:\s+spine)?)*|home\s+use))?")
 
 # (pattern, treatment class local name)
-TREATMENTS: tuple[tuple[str, str], ...] = (
+TREATMENTS: tuple[tuple[str, str | None], ...] = (
     # associated surgical services and peri-operative care first: their names contain others
     (r"assistant (?:surgeon|PA)|PA assist|surgical assistant|assistant PA", "SurgicalAssistant"),
     (r"pre-?op(?:erative)?\.? (?:EKG|ECG)|EKG|ECG", "Electrocardiogram"),
@@ -49,14 +53,14 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     # surgery
     (r"arthroscop\w*.*shoulder|shoulder.*arthroscop\w*|rotator cuff repair|SLAP|acromioplasty|subacromial decompression", "ShoulderSurgery"),
     (r"arthroscop\w*.*knee|knee.*arthroscop\w*|meniscectomy", "KneeSurgery"),
-    (r"fusion|laminectomy|discectomy", "SpinalFusion"),
+    (r"fusion|laminectomy|discectomy|laminotomy|foraminotomy|(?:lumbar|cervical|spinal) decompression", "SpinalFusion"),
     # physical medicine
     (r"chiropract\w*", "ChiropracticManipulation"),
     (r"manipulation under anesthesia", "ManipulationUnderAnesthesia"),
-    (r"manipulation|manual therapy", "ManualTherapy"),
+    (r"manipulation|manipulative (?:therapy|treatment)|\bOMT\b|manual therapy|myofascial release", "ManualTherapy"),
     (r"acupunct\w*", "Acupuncture"),
     (r"massage", "MassageTherapy"),
-    (r"aqua(?:tic)? therapy|pool therapy", "AquaticTherapy"),
+    (r"aqua(?:tic)? ?therapy|pool therapy", "AquaticTherapy"),
     (r"work (?:hardening|conditioning)", "WorkConditioning"),
     (r"functional restoration|HELP program", "FunctionalRestorationProgram"),
     (r"partial hospitali[sz]ation", "PsychologicalTreatment"),
@@ -70,7 +74,7 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     # sessions of stimulation in the clinic are a passive modality; a unit is for home use
     (r"(?:sessions?|visits?|treatments?) of (?:electrical|electric) stim\w*|(?:electrical|electric) stim\w* (?:sessions?|x\s*\d)|"
      r"\be-?stim\b", "ElectricalStimulationSessions"),
-    (r"TENS|EMS unit|interferential|electrical stimulation", "TENS"),
+    (r"TENS|EMS unit|interferential|electrical (?:nerve |muscle )?stimulat\w*|muscle stimulator|\bN?MES\b", "TENS"),
     (r"ultrasound therapy|therapeutic ultrasound", "TherapeuticUltrasound"),
     (r"laser", "LowLevelLaserTherapy"),
     (r"thermograph\w*", "Thermography"),
@@ -84,7 +88,9 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"x-?rays?|radiograph\w*|films", "XRay"),
     (r"bone scan", "BoneScan"),
     (r"ultrasound|sonogra\w*", "Ultrasonography"),
-    (r"EMG/NC[SV]|NC[SV]/EMG|EMG and NC[SV]|electrodiagnostic", "ElectrodiagnosticTesting"),
+    (r"(?:EMG|electromyogra\w*)\s*(?:/|and|&|with|plus)\s*(?:NC[SV]|nerve conduction)|"
+     r"(?:NC[SV]|nerve conduction(?: velocity| stud\w*)?)\s*(?:/|and|&|with|plus)\s*(?:EMG|electromyogra\w*)|electrodiagnostic",
+     "ElectrodiagnosticTesting"),
     (r"\bEMG\b|electromyogra\w*", "Electromyography"),
     (r"\bNC[SV]\b|nerve conduction", "NerveConductionStudy"),
     (r"SSEP|evoked potential", "SomatosensoryEvokedPotentials"),
@@ -100,6 +106,10 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"platelet[- ]rich|\bPRP\b", "PlateletRichPlasma"),
     (r"adhesiolysis|neuroplasty", "PercutaneousAdhesiolysis"),
     (r"trigger point", "TriggerPointInjection"),
+    # a joint injection of something else than a steroid is not the steroid injection the
+    # knowledge base has a rule for: left without a treatment, for a person to decide
+    (r"hyaluron\w*|Synvisc|Euflexxa|Orthovisc|Supartz|Monovisc|Gel-?One|viscosupplement\w*|Botox|botulinum|vitamin|\bB-?12\b",
+     None),
     (r"injection|cortisone|steroid shot|dexamethasone", "CorticosteroidJointInjection"),
     # equipment and services
     (r"lumbar support|back (?:brace|support)|LSO\b|lumbar (?:brace|corset)|lumbo-?sacral orthosis|lumbar orthosis", "LumbarSupport"),
@@ -120,7 +130,7 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     (r"(?:consult\w*|referral|evaluation|eval\b|\bTOC\b)[^,;]{0,40}(?:spine|spinal|neuro|ortho\w*)[^,;]{0,15}surg\w*|"
      r"(?:spine|spinal|neuro|ortho\w*(?: spine)?)\s*surg\w*[^,;]{0,25}(?:consult\w*|evaluation|eval\b|referral)|"
      r"surgical (?:consult\w*|evaluation|referral)", "SurgicalConsultation"),
-    (r"consult\w*|referral|evaluation|\bTOC\b|follow[- ]up visit|office visit", "OfficeVisit"),
+    (r"consult\w*|referral|evaluation|\bTOC\b|follow[- ]?ups?\b|office visit", "OfficeVisit"),
     (r"commode", "Commode"),
     (r"gloves|wipes", "DisposableMedicalSupply"),
     # "DME", "Durable medical equipment (DME) for the lumbar spine": equipment, no device named
@@ -135,7 +145,8 @@ DRUGS: tuple[tuple[str, str], ...] = (
     (r"Lidoderm|lidocaine (?:5% )?patch", "LidocainePatch"),
     (r"Voltaren|diclofenac (?:sodium )?(?:1% )?gel|Flector|Pennsaid", "TopicalDiclofenac"),
     (r"Deprizine|Fanatrex|Synapryn|Tabradol|Dicopanol|oral suspension", "OralCompoundedKit"),
-    (r"Trezix|Norco|hydrocodone|oxycodone|Percocet|tramadol|Ultram|morphine|MS Contin|Nucynta|tapentadol|codeine|fentanyl|methadone|Dilaudid|hydromorphone|buprenorphine|Butrans|oxymorphone", "Opioid"),
+    (r"Tylenol (?:#|No\.? ?)[234]\b|Tylenol with codeine|Ultracet|OxyContin|Vicodin|Lortab|Roxicodone|Opana|Hysingla|Zohydro|"
+     r"Trezix|Norco|hydrocodone|oxycodone|Percocet|tramadol|Ultram|morphine|MS Contin|Nucynta|tapentadol|codeine|fentanyl|methadone|Dilaudid|hydromorphone|buprenorphine|Butrans|oxymorphone", "Opioid"),
     (r"cyclobenzaprine|Flexeril|Fexmid|Amrix", "Cyclobenzaprine"),
     (r"carisoprodol|\bSoma\b", "Carisoprodol"),
     (r"baclofen", "Baclofen"),
@@ -147,11 +158,12 @@ DRUGS: tuple[tuple[str, str], ...] = (
     (r"Colace|docusate|senna|Senokot|laxative|Miralax|Amitiza|Linzess", "Laxative"),
     (r"gabapentin|Neurontin|pregabalin|Lyrica|topiramate|Topamax", "Gabapentin"),
     (r"amitriptyline|Elavil|nortriptyline|Pamelor", "TricyclicAntidepressant"),
-    (r"venlafaxine|Effexor|duloxetine|Cymbalta|bupropion|Wellbutrin|sertraline|trazodone|Desyrel|fluoxetine|citalopram", "Antidepressant"),
+    (r"venlafaxine|Effexor|duloxetine|Cymbalta|bupropion|Wellbutrin|sertraline|Zoloft|trazodone|Desyrel|fluoxetine|Prozac|"
+     r"citalopram|Celexa|Lexapro|paroxetine|Paxil", "Antidepressant"),
     (r"zolpidem|Ambien|eszopiclone|Lunesta|Sonata", "SleepMedication"),
     (r"diphenhydramine|Benadryl|doxylamine|hydroxyzine", "SedatingAntihistamine"),
     (r"capsaicin", "TopicalCapsaicin"),
-    (r"celecoxib|Celebrex|meloxicam|Mobic|naproxen|Anaprox|Naprosyn|ibuprofen|Motrin|diclofenac|Arthrotec|etodolac|nabumetone|Relafen|ketorolac|Toradol|indomethacin|Duexis|Vimovo", "NSAID"),
+    (r"celecoxib|Celebrex|meloxicam|Mobic|naproxen|Anaprox|Naprosyn|ibuprofen|Motrin|diclofenac|Arthrotec|etodolac|nabumetone|Relafen|ketorolac|Toradol|indomethacin|Duexis|Vimovo|fenoprofen|Nalfon|ketoprofen", "NSAID"),
     (r"acetaminophen|Tylenol", "Acetaminophen"),
 )
 
@@ -160,11 +172,13 @@ INGREDIENTS: tuple[tuple[str, str], ...] = (
     (r"gabapentin", "TopicalGabapentin"),
     (r"cyclobenzaprine|Cyclophene|baclofen", "TopicalMuscleRelaxant"),
     (r"flurbiprofen|ketoprofen|Ketophene", "TopicalNonDiclofenacNSAID"),
-    (r"lidocaine|Lidopro|bupivacaine", "TopicalLidocaineCream"),
+    (r"lidocaine|Lidopro|bupivacaine|Terocin", "TopicalLidocaineCream"),
     (r"capsaicin", "TopicalCapsaicin"),
     (r"diclofenac", "TopicalDiclofenac"),
 )
 COMPOUND = r"%|\bcream\b|\bcompound\w*|Lidopro|Ketophene|Cyclophene|Terocin|Flurbi"
+# Compounds sold under a brand, whatever form ("Terocin patches": lidocaine with menthol)
+COMPOUND_BRANDS = r"Terocin|Lidopro"
 
 # Treatments that exist only around a surgery: whatever an item line calls them, they are
 # associated surgical services and follow the surgery's decision
@@ -214,20 +228,20 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "NeurologicalDeficit": ("decreased sensation", "diminished sensation", "reduced sensation", "decreased reflexes",
                             "diminished reflexes", "absent reflexes", "sensory deficit", "sensory loss",
                             "motor deficit", "decreased strength", "reflex asymmetry", "positive straight leg raise",
-                            "positive straight leg raising", "neurological deficit", "hypoesthesia", "atrophy"),
+                            "positive straight leg raising", "neurological deficit", "hypoesthesia", "atrophy", "foot drop"),
     "RedFlag": ("cauda equina", "tumor", "malignancy", "progressive neurologic deficit", "bowel or bladder",
                 "red flag", "red flags", "suspected fracture", "stress fracture", "occult fracture",
-                "avascular necrosis", "osteonecrosis", "hemarthrosis"),
+                "avascular necrosis", "osteonecrosis", "hemarthrosis", "bowel incontinence", "bladder incontinence", "bowel dysfunction", "bladder dysfunction", "incontinence", "saddle anesthesia", "saddle numbness", "progressive weakness", "unexplained weight loss", "night pain", "cancer", "fracture was suspected", "possible fracture", "rule out fracture"),
     "MuscleSpasm": ("spasm", "spasms", "muscle spasm"),
-    "NeuropathicPain": ("neuropathic pain", "neuropathy", "burning pain", "paresthesia", "paresthesias"),
+    "NeuropathicPain": ("neuropathic pain", "neuropathy", "burning pain", "paresthesia", "paresthesias", "allodynia", "dysesthesia", "dysesthesias", "hyperalgesia", "pins and needles", "tingling"),
     "SurgicalCandidate": ("surgical candidate", "candidate for surgery", "surgery was recommended",
                           "surgery is recommended", "surgical intervention", "considering surgery"),
     "CorroboratedRadiculopathy": ("nerve root compression", "nerve root impingement", "neural foraminal stenosis",
                                   "foraminal narrowing", "nerve root abutment"),
     "GastrointestinalRiskFactor": ("gastritis", "GERD", "reflux", "ulcer", "GI bleed", "dyspepsia",
-                                   "stomach upset", "GI upset", "anticoagulant"),
-    "Insomnia": ("insomnia", "difficulty sleeping", "sleep disturbance"),
-    "FailedToProgressInTherapy": ("failure to progress", "not progressing", "plateaued in therapy", "no progress in therapy"),
+                                   "stomach upset", "GI upset", "anticoagulant", "heartburn", "gastric upset", "gastrointestinal upset", "upset stomach", "GI irritation", "stomach irritation", "GI distress", "gastrointestinal distress", "GI symptoms", "gastrointestinal symptoms", "GI complaints", "gastrointestinal complaints", "GI bleeding", "gastrointestinal bleeding", "GI side effects", "gastrointestinal side effects", "aspirin", "prednisone", "oral steroids", "oral corticosteroids", "perforation", "multiple NSAIDs", "high dose NSAID", "high-dose NSAID", "GI risk", "gastrointestinal risk"),
+    "Insomnia": ("insomnia", "difficulty sleeping", "sleep disturbance", "trouble sleeping", "poor sleep", "problems sleeping", "problems with sleep", "difficulty with sleep", "sleep difficulties", "sleep difficulty", "sleep problems", "sleep disorder", "sleeplessness", "unable to sleep", "disturbed sleep", "interrupted sleep", "sleep impairment", "impaired sleep"),
+    "FailedToProgressInTherapy": ("failure to progress", "not progressing", "plateaued in therapy", "no progress in therapy", "failed to progress", "has plateaued", "plateaued", "plateau in therapy", "lack of progress", "no further progress", "not progressed", "stopped progressing"),
     "InvasiveProcedurePlanned": ("injection is planned", "planned injection", "prior to injection", "prior to an injection",
                                  "before an injection", "candidate for injection", "candidate for an injection",
                                  "injection was recommended", "recommended an injection", "considering an injection"),
@@ -240,8 +254,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "Anxiety": ("anxiety", "anxious", "panic attacks", "panic disorder"),
     "ImpairedAmbulation": ("antalgic gait", "non-weight bearing", "non weight bearing", "nonweightbearing",
                            "unable to bear weight", "difficulty walking", "unsteady gait", "gait instability",
-                           "ambulates with a cane", "uses a cane", "ambulates with crutches", "uses crutches", "limping"),
-    "Homebound": ("homebound",),
+                           "ambulates with a cane", "uses a cane", "ambulates with crutches", "uses crutches", "limping", "limp", "abnormal gait", "difficulty ambulating", "ambulates with a walker", "uses a walker", "ambulates with an assistive device", "unable to walk", "slow gait", "walking is limited", "limited walking", "difficulty with walking", "difficulty with prolonged walking", "decreased walking tolerance", "limited walking tolerance", "poor walking tolerance", "walk only"),
+    "Homebound": ("homebound", "housebound", "unable to leave the home", "unable to leave his home", "unable to leave her home", "confined to the home", "confined to his home", "confined to her home", "taxing effort"),
     "ConfinedToBedOrRoom": ("bedbound", "bed-bound", "bedridden", "bed-ridden", "confined to bed", "confined to his bed",
                             "confined to her bed", "confined to the bed", "confined to his room", "confined to her room",
                             "unable to walk to the bathroom", "unable to get out of bed"),
@@ -262,8 +276,45 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "DrugTestingAndCURESDocumented": ("CURES", "consistent urine drug screen", "urine drug screen was consistent"),
 }
 
+# Findings stated with the examination result after the test or the measure ("straight leg
+# raise was positive on the left", "strength was 4/5", "reflexes were diminished"): spaCy
+# token patterns, so the result word is part of the match and "was negative" never is one.
+_BE = {"LOWER": {"IN": ["was", "is", "were", "are", "remains", "remained"]}, "OP": "?"}
+_SLR = [[{"LOWER": {"IN": ["slr", "slrt"]}}],
+        [{"LOWER": "seated", "OP": "?"}, {"LOWER": "straight"}, {"LOWER": "leg"}, {"LOWER": {"IN": ["raise", "raising"]}}]]
+_LOW = {"LOWER": {"IN": ["decreased", "diminished", "reduced", "absent", "hypoactive", "depressed", "impaired", "altered",
+                         "asymmetric", "asymmetrical"]}}
+_REFLEX = {"LOWER": {"REGEX": r"^(?:reflex(?:es)?|dtrs?)$"}}
+_SENSATION = {"LOWER": {"IN": ["sensation", "sensory"]}}
+_STRENGTH = {"LOWER": {"IN": ["strength", "motor", "power", "weakness"]}}
+_GRADE = [{"TEXT": {"IN": ["0", "1", "2", "3", "4"]}}, {"TEXT": {"IN": ["+", "-"]}, "OP": "?"}, {"TEXT": "/"}, {"TEXT": "5"}]
+_SURGERY = {"LOWER": {"REGEX": r"^(?:surgery|surgical|operative|fusion|arthroscop\w*|decompression|discectomy|laminectomy|"
+                                r"microdiscectomy|arthroplasty|replacement|repair|release|reconstruction)$"}}
+# up to six words between a verb and its object, none turning it round ("recommended against surgery")
+_GAP = {"LOWER": {"NOT_IN": ["against", "not", "no", "without", "instead", "rather", "than", "non", "non-certification",
+                              "noncertification", "denial", "denying", "modification", "certification"]}, "OP": "{0,6}"}
+FINDING_PATTERNS: dict[str, tuple[list[dict], ...]] = {
+    "NeurologicalDeficit": (
+        *[slr + [{"LOWER": "test", "OP": "?"}, _BE, {"LOWER": "positive"}] for slr in _SLR],
+        [{"LOWER": "positive"}, {"LOWER": {"IN": ["slr", "slrt"]}}],
+        [_REFLEX, _BE, _LOW],
+        [_LOW, {"OP": "{0,3}"}, _REFLEX],
+        [_SENSATION, _BE, _LOW],
+        [_LOW, {"OP": "{0,3}"}, _SENSATION],
+        [_STRENGTH, {"OP": "{0,7}"}, *_GRADE],
+        [*_GRADE, {"LOWER": {"IN": ["strength", "motor", "power", "weakness"]}}],
+    ),
+    "SurgicalCandidate": (
+        [{"LOWER": {"IN": ["recommended", "recommends", "recommending", "considering", "proposed", "planning"]}},
+         _GAP, _SURGERY],
+        [{"LOWER": "considered"}, {"LOWER": "for"}, _GAP, _SURGERY],
+        [_SURGERY, {"OP": "{0,3}"}, {"LOWER": {"IN": ["was", "has", "is", "been", "were"]}}, {"LOWER": "been", "OP": "?"},
+         {"LOWER": {"IN": ["recommended", "proposed", "planned", "considered"]}}],
+    ),
+}
+
 # Words that name the main treatments in history sentences ("8 physical therapy sessions")
-HISTORY_TREATMENTS: tuple[tuple[str, str], ...] = (
+HISTORY_TREATMENTS: tuple[tuple[str, str | None], ...] = (
     (r"chiropract\w*", "ChiropracticManipulation"),
     (r"acupuncture", "Acupuncture"),
     (r"massage", "MassageTherapy"),

@@ -35,9 +35,29 @@ FAILED = re.compile(r"failed|without (?:significant )?(?:relief|improvement|bene
                     r"did not (?:help|improve|provide)|not (?:helped|improved)|minimal (?:relief|improvement)|ineffective|unsuccessful", re.I)
 # A list of care that speaks of drugs no longer taken ("past medications included", "had
 # tried naproxen", "discontinued")
-PAST_USE = re.compile(r"\b(?:past|prior|previous\w*|formerly|history of|discontinu\w*|stopped|no longer|tried|failed)\b", re.I)
+PAST_USE = re.compile(r"\b(?:past|prior|previous\w*|formerly|history of|no longer|tried|failed)\b", re.I)
+# an ending said right before the drug ("stopped taking Flexeril", "discontinued the Norco"); it
+# does not reach the drugs listed after ("Naproxen, which was discontinued, and Norco")
+ENDED_BEFORE = re.compile(r"\b(?:discontinu\w*|stopped)\s+(?:(?:taking|using|the|his|her)\s+)?$", re.I)
+# ... and words that bring the list back to the present ("failed naproxen and is now on Celebrex")
+CURRENT_USE = re.compile(r"\b(?:current\w*|now|presently|still|continu(?:es|ing))\b", re.I)
+# A drug said after its name to have ended: "Naproxen was discontinued", "Flexeril, which was stopped"
+ENDED_AFTER = re.compile(r"^[^,;.]{0,40}?\b(?:was|were|has been|have been|had been)\s+(?:discontinued|stopped)|"
+                         r"^\s*(?:\([^)]*\))?\s*,?\s*which (?:was|were) (?:discontinued|stopped)", re.I)
+
+
+def said_past(sentence: str, start: int, end: int) -> bool:
+    """Whether the drug named at sentence[start:end] is one no longer taken: a past-use word
+    before it that no present-use word has followed, or an ending said right after it."""
+    before = sentence[:start]
+    pasts, currents = list(PAST_USE.finditer(before)), list(CURRENT_USE.finditer(before))
+    past_before = bool(pasts) and (not currents or pasts[-1].start() > currents[-1].start())
+    return past_before or bool(ENDED_BEFORE.search(before) or ENDED_AFTER.search(sentence[end:]))
+
+
 # Conservative treatments a guideline may name as first line, beyond the counted ones
-FIRST_LINE_WORDS = ((r"injections?|cortisone", "CorticosteroidJointInjection"), (r"medications?", "NSAID"),
+MEDICATIONS_WORD = r"medications?"
+FIRST_LINE_WORDS = ((r"injections?|cortisone", "CorticosteroidJointInjection"), (MEDICATIONS_WORD, "NSAID"),
                     (r"home exercise", "HomeExerciseProgram"))
 
 
@@ -73,12 +93,19 @@ PLANNED_SURGERY = re.compile(r"schedul\w*[^.]{0,60}(?:repair|surgery|arthroscopy
 # for history (and facts read from the whole summary) only before a capital letter.
 DIAGNOSIS_BREAK = r"(?<=[.;])\s+"
 SENTENCE_BREAK = r"(?<=[.;])\s+(?=[A-Z])"
-HAD = r"(?:has had|had|have had|completed|attended|received|underwent|undergone|participated in|status post|s/p)"
+HAD = r"(?:has had|had|have had|completed|attended|received|underwent|undergone|participated in|status post|s/p|been to|went to)"
 TREAT = "|".join(f"(?:{pattern})" for pattern, _ in lexicon.HISTORY_TREATMENTS)
 GLOSS = r"(?:\s*\([^()]{1,40}\))?"  # an abbreviation spelled out: "6 PT (physical therapy) sessions"
+VISIT_WORD = r"(?:sessions?|visits?|treatments?|appointments?)"
+# words that may qualify the care between count and name: "24 post-operative physical therapy
+# sessions", "12 sessions of land-based physical therapy"; never a time ("6 months of physical
+# therapy sessions") or another treatment ("3 injections and physical therapy sessions")
+QUALIFIERS = r"(?:(?!(?:and|or|with|plus|weeks?|months?|years?|days?)\b)[\w-]+\s+){0,2}?"
 COUNT_PATTERNS = (
-    rf"{NUM}\s+(?:\w+\s+){{0,2}}?(?:sessions?|visits?|treatments?)\s+of\s+({TREAT})",
-    rf"{NUM}\s+(?:prior\s+|previous\s+|completed\s+|authorized\s+)?({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:sessions?|visits?|treatments?)",
+    rf"{NUM}\s+(?:\w+\s+){{0,2}}?{VISIT_WORD}\s+of\s+{QUALIFIERS}({TREAT})",
+    rf"{NUM}\s+{QUALIFIERS}({TREAT})(?:\s+therapy)?{GLOSS}\s+{VISIT_WORD}",
+    # "physical therapy, 16 sessions, for the lumbar spine"
+    rf"({TREAT})(?:\s+(?:therapy|care|treatments?))?,\s*{NUM}\s+{VISIT_WORD}",
     rf"({TREAT})(?:\s+therapy)?{GLOSS}\s+(?:x|times)\s*{NUM}",
     # "a course of physical therapy (8 sessions in November)", "(at least 4 visits)"
     rf"({TREAT})(?:\s+(?:therapy|care|treatments?|sessions))?\s*\((?:at least\s+|approximately\s+|about\s+|over\s+)?{NUM}\s+(?:sessions?|visits?|treatments?)",
@@ -126,7 +153,21 @@ CARE_NOT_RESOLVING = re.compile(
     r"continued (?:pain|symptoms|complaints)|failed (?:conservative|to (?:improve|respond|help))|"
     r"no (?:significant |lasting )?(?:relief|improvement|benefit)|no (?:documentation of |documented )(?:objective )?(?:functional )?"
     r"(?:improvement|benefit|gains?)|the same (?:pain|symptoms|limits)|not improv\w*|without (?:significant )?(?:relief|improvement)|"
-    r"(?:was|were) (?:not helpful|ineffective|unsuccessful)", re.I)
+    r"(?:was|were) (?:not helpful|ineffective|unsuccessful)|did not (?:help|improve|provide (?:\w+ )?relief)|"
+    r"(?:not|poorly) respond\w*|unresponsive|refractory|(?:has|have) been exhausted|"
+    r"fail(?:ed|ure) (?:of |to respond to )?(?:\w+ ){0,3}(?:conservative|non-?operative|non-?surgical)", re.I)
+# What makes such words the reviewer's note of a gap rather than the record's statement:
+# "no documentation of failed conservative care", "lack of evidence of failure of ..."
+GAP_BEFORE = re.compile(r"\b(?:no|lack of|without|absence of|not)\s+(?:\w+\s+){0,3}?(?:document\w*|evidence|"
+                        r"indication|mention)\b(?:\s+\w+){0,3}\s*$|\b(?:unclear|not clear|not stated)\b[^.;]*$", re.I)
+
+
+def care_not_resolving(sentence: str) -> bool:
+    """A sentence stating that care given has not resolved the complaint (not one noting
+    that the records lack such a statement)."""
+    return any(not GAP_BEFORE.search(sentence[:m.start()]) for m in CARE_NOT_RESOLVING.finditer(sentence))
+
+
 CARE_HELPING = re.compile(
     r"\b(?:is|was|has been) improving|improving with|continues to improve|\bhelped\b|\bhelpful\b|"
     r"significant (?:benefit|relief|improvement)|decreased (?:his|her|the) pain|reduc\w+ (?:his|her|the) pain", re.I)
@@ -138,9 +179,9 @@ def _care_failed(summary: str, facts: SummaryFacts) -> None:
     summary says is helping has not failed (MTUS: imaging and referral follow a failure to
     respond to conservative care)."""
     sentences = sentence_spans(summary, SENTENCE_BREAK)
-    failing = [span for sentence, span in sentences if CARE_NOT_RESOLVING.search(sentence)]
+    failing = [span for sentence, span in sentences if care_not_resolving(sentence)]
     failing += [span for e in facts.episodes if e.response == "Ineffective" for span in e.spans]
-    helping = any(CARE_HELPING.search(sentence) and not CARE_NOT_RESOLVING.search(sentence) for sentence, _ in sentences)
+    helping = any(CARE_HELPING.search(sentence) and not care_not_resolving(sentence) for sentence, _ in sentences)
     facts.care_failed = bool(failing) and not helping
     if facts.care_failed:
         facts.spans["care_failed"] = sorted(set(failing))
@@ -231,6 +272,8 @@ def _nlp():
     nlp = medspacy.load()
     nlp.get_pipe("medspacy_target_matcher").add(
         [TargetRule(phrase, finding) for finding, phrases in lexicon.FINDINGS.items() for phrase in phrases]
+        + [TargetRule(f"{finding} pattern", finding, pattern=pattern)
+           for finding, patterns in lexicon.FINDING_PATTERNS.items() for pattern in patterns]
         + [TargetRule(phrase, "OUTCOME") for phrase in OUTCOME_PHRASES])
     nlp.get_pipe("medspacy_context").add([
         ConTextRule("without evidence of", "NEGATED_EXISTENCE", direction="FORWARD"),
@@ -238,16 +281,43 @@ def _nlp():
         ConTextRule("failed to", "NEGATED_EXISTENCE", direction="FORWARD"),
         ConTextRule("no documentation of", "NEGATED_EXISTENCE", direction="FORWARD"),
         ConTextRule("not documented", "NEGATED_EXISTENCE", direction="BACKWARD"),
+        # "unable to return to work", "has not returned to work": a gain that did not happen (the
+        # next words only: "has not worked since and has radicular pain" keeps the pain)
+        ConTextRule("unable to", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
+        ConTextRule("not able to", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
+        ConTextRule("has not", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
+        ConTextRule("have not", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
         ConTextRule("rule out", "HYPOTHETICAL", direction="FORWARD"),
+        ConTextRule("questionable", "POSSIBLE_EXISTENCE", direction="FORWARD"),
+        ConTextRule("is suspected", "POSSIBLE_EXISTENCE", direction="BACKWARD"),
+        ConTextRule("was suspected", "POSSIBLE_EXISTENCE", direction="BACKWARD"),
         ConTextRule("to evaluate for", "HYPOTHETICAL", direction="FORWARD"),
     ])
     return nlp
 
 
+# Gains that count only said not to have happened ("unable to return to work"): affirmed, they
+# are a goal or a status ("the goal is to return to work", "return to work status: off")
+NEGATED_ONLY = ("return to work", "return to full duty", "return to modified duty")
 OUTCOME_PHRASES = ("functional improvement", "functional gains", "functional gain", "improvement in function",
                    "improved function", "increased function", "improvement", "benefit", "relief",
                    "objective improvement", "functional benefit", "improved range of motion",
-                   "increased range of motion", "improved")
+                   "increased range of motion", "improved",
+                   # gains named by what the worker can do again
+                   # (not "increased activity" nor "increased tolerance", which pain and opioids have)
+                   "increased ability", "improved ability", "greater ability", "better able", "is able to return",
+                   "was able to return", "now able to return", "been able to return",
+                   "returned to work", "returned to full duty", "returned to modified duty",
+                   *NEGATED_ONLY,
+                   "walks longer", "walk longer", "decreased need", "reduced need", "restrictions were reduced",
+                   "restrictions were lifted", "reduced restrictions", "reduced work restrictions",
+                   "tolerance increased", "tolerance improved", "tolerance has increased", "tolerance has improved",
+                   # not "able to perform": examinations say it of tests ("able to perform heel walking")
+                   "allows her to", "allows him to", "enables her to", "enables him to",
+                   "helps her", "helps him", "help her", "help him")
+
+
+FOUND_LABELS = set(lexicon.FINDINGS) | set(lexicon.FINDING_PATTERNS)
 
 
 def _findings(summary: str, spans: dict[str, list[Span]]) -> list[str]:
@@ -257,7 +327,10 @@ def _findings(summary: str, spans: dict[str, list[Span]]) -> list[str]:
     sentence has one span whatever read it)."""
     found = []
     for ent in _nlp()(summary).ents:
-        if ent.label_ in lexicon.FINDINGS and not (ent._.is_negated or ent._.is_hypothetical or ent._.is_family):
+        # a hedged mention ("possible radiculopathy", "rule out spasm") documents nothing, except
+        # of a red flag, which is a serious condition suspected
+        hedged = ent._.is_uncertain and ent.label_ != "RedFlag"
+        if ent.label_ in FOUND_LABELS and not (ent._.is_negated or ent._.is_hypothetical or ent._.is_family or hedged):
             if ent.label_ not in found:
                 found.append(ent.label_)
             for span in sentences_around(summary, (ent.start_char, ent.end_char)):
@@ -273,14 +346,16 @@ CLAUSE_BREAK = re.compile(r"[,;]|\b(?:as|because|since|who|which|and|but|given t
 
 # Sentences that list care given: "Treatment to date has included", "Treatment rendered
 # included", "Past treatments included", "Prior treatment has consisted of", "current medications"
-TREATMENT_LIST = re.compile(r"treatments? (?:\w+ ){0,2}?(?:has |have )?(?:includ\w*|consist\w* of)|has been treated with|"
-                            r"current medications|(?:has|had) (?:tried|failed|undergone)|medications (?:include|included)", re.I)
+TREATMENT_LIST = re.compile(r"(?:treatments?|care|therapy) (?:\w+ ){0,2}?(?:has |have )?(?:includ\w*|consist\w* of)|"
+                            r"(?:has been|was|were|been) treated with|treatments?:|"
+                            r"current medications|(?:has|had) (?:tried|failed|undergone|received)|underwent|"
+                            r"medications (?:include|included)|participat\w* in|(?:is|was|has been) attending|\bcourse of", re.I)
 
 
 # What opens a stretch of history: a history verb, a list of care given, or the records
 # reviewed ("Records include 7 physical therapy reports")
-HISTORY_OPENER = re.compile(rf"{HAD}|{TREATMENT_LIST.pattern}|\b(?:records?|documents?|documentation)\b[^.;]{{0,40}}?\binclud\w*",
-                            re.I)
+HISTORY_OPENER = re.compile(rf"{HAD}|{TREATMENT_LIST.pattern}|\b(?:records?|documents?|documentation)\b[^.;]{{0,40}}?\binclud\w*|"
+                            rf"\b(?:after|following)\b(?=\s+(?:a total of\s+|the\s+|{NUM}\s+prior\s+)?{NUM}\b)", re.I)
 
 
 def history_clause(sentence: str) -> tuple[int, int] | None:
@@ -307,7 +382,8 @@ def _history(summary: str) -> list[Episode]:
         had = history_clause(sentence)
         if not had:
             continue
-        tail = sentence[had[0]:had[1]]
+        # "8 out of 12 authorized sessions", "6 of 6 visits": the first number is what was given
+        tail = re.sub(rf"\b{NUM}\s+(?:out\s+)?of\s+(?:the\s+)?{NUM}\b", r"\1", sentence[had[0]:had[1]], flags=re.I)
         for pattern in COUNT_PATTERNS:
             for m in re.finditer(pattern, tail, re.I):
                 groups = m.groups()
@@ -320,10 +396,15 @@ def _history(summary: str) -> list[Episode]:
     for sentence, span in sentences:  # "Treatment to date has included ..." without counts
         listed = history_clause(sentence) if TREATMENT_LIST.search(sentence) else None
         if listed:
-            past = PAST_USE.search(sentence)  # "Past medications included ..." before the list
+            whole = sentence
             sentence = sentence[listed[0]:listed[1]]  # the care given, not the request that follows
             failed = bool(FAILED.search(sentence))
+            # "medications" stands for the first-line drugs only when the list names none
+            # ("Current medications include Norco" is no NSAID)
+            names_drugs = any(re.search(pattern, sentence, re.I) for pattern, _ in lexicon.DRUGS)
             for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS + FIRST_LINE_WORDS:
+                if pattern == MEDICATIONS_WORD and names_drugs:
+                    continue
                 if re.search(pattern, sentence, re.I):
                     episode = episodes.setdefault(treatment, Episode(treatment))
                     _add_span(episode.spans, span)
@@ -331,7 +412,8 @@ def _history(summary: str) -> list[Episode]:
                         episode.response = "Ineffective"
             # a drug named in a list of care, not said to be past, is still taken
             for pattern, treatment in lexicon.DRUGS:
-                if re.search(pattern, sentence, re.I) and not past:
+                if (m := re.search(pattern, sentence, re.I)) and not said_past(whole, listed[0] + m.start(),
+                                                                                listed[0] + m.end()):
                     episodes[treatment].ongoing = True
     _outcomes(summary, episodes)
     return list(episodes.values())
@@ -346,7 +428,9 @@ def _history_treatment(word: str) -> str | None:
 
 # What makes a stated improvement functional: function, daily activities, work (not the
 # "injured worker" every summary names), range of motion, a percentage
-FUNCTION_MEASURE = re.compile(r"\bfunction\w*|\bADLs?\b|\bactivit\w*|\bwork\b(?!er)|\bworking\b|range of motion|\d+\s*%", re.I)
+FUNCTION_MEASURE = re.compile(r"\bfunction\w*|\bADLs?\b|\bactivit\w*|\bwork\b(?!er)|\bworking\b|range of motion|\d+\s*%|"
+                              r"\bduty\b|\brestrictions\b|(?<!heel )(?<!toe )(?<!tandem )\bwalk\w*|\b(?:sit|stand|lift)(?:ting|ing)?\b|"
+                              r"\b(?:need|reliance|dependence) (?:for|on) (?:\w+ )?(?:medications?|care)\b", re.I)
 # An improvement too small to be the clinically significant one the MTUS asks for
 SLIGHT_GAIN = re.compile(r"\b(?:minimal|slight|little|marginal|minor|mild|no significant|not significant)(?:ly)?\s+"
                          r"(?:\w+\s+)?(?:improvement|improved|benefit|relief|gains?)\b|\"minimal improvement\"", re.I)
@@ -354,14 +438,16 @@ SLIGHT_GAIN = re.compile(r"\b(?:minimal|slight|little|marginal|minor|mild|no sig
 
 def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
     """Attach the documented functional outcome to the counted episodes (those with
-    visits): to the ones a sentence names, or to all when it names none."""
+    visits) and to drugs taken: to the ones a sentence names ("medications" names every
+    drug), or to all counted episodes when it names none."""
     counted = [e for e in episodes.values() if e.visits]
-    if not counted:
+    drugs = [e for e in episodes.values() if e.treatment in DRUG_CLASSES]
+    if not counted and not drugs:
         return
     doc = _nlp()(summary)
     stated = []  # (episode, the outcome a sentence gives it, that sentence)
     for ent in doc.ents:
-        if ent.label_ != "OUTCOME":
+        if ent.label_ != "OUTCOME" or ent.text.lower() in NEGATED_ONLY and not ent._.is_negated:
             continue
         sentence = ent.sent.text
         if re.search(r"temporary|transient|short[- ]term|brief", sentence, re.I) and "relief" in sentence.lower():
@@ -373,6 +459,10 @@ def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
         else:
             continue
         named = [e for e in counted if re.search(_pattern_of(e.treatment), sentence, re.I)]
+        named += [e for e in drugs if re.search(DRUG_CLASSES[e.treatment], sentence, re.I)] or (
+            drugs if MEDICATION_WORD.search(sentence) else [])
+        if not named and MEDICATION_WORD.search(sentence):
+            continue  # "medications improve her function" says nothing of the visits
         for episode in named or counted:
             if episode.outcome != "ObjectiveFunctionalImprovement" or outcome != "OutcomeNotDocumented":
                 episode.outcome = episode.outcome if episode.outcome == "TemporaryReliefOnly" else outcome
@@ -380,6 +470,11 @@ def _outcomes(summary: str, episodes: dict[str, Episode]) -> None:
     for episode, outcome, span in stated:  # the evidence of an outcome: the sentences that state the one it kept
         if episode.outcome == outcome:
             _add_span(episode.spans, span)
+
+
+# each drug class with the names of its drugs, and the word that names them all
+DRUG_CLASSES = {treatment: pattern for pattern, treatment in reversed(lexicon.DRUGS)}
+MEDICATION_WORD = re.compile(r"\bmedications?\b|\bmeds\b", re.I)
 
 
 def _pattern_of(treatment: str) -> str:
