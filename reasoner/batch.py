@@ -268,11 +268,12 @@ def _read_chunk(chunk: list[RawCase]) -> tuple[dict[int, dict], list[_Group]]:
         except InputError as exc:  # the case id is the record's own field
             records[n] = {"case": case.id, "error": exc.detail}
     store = ox.Store()
-    store.extend([ox.Quad(t.subject, t.predicate, t.object, _graph(n)) for n, triples in parsed.items() for t in triples])
-    problems = _check().problems(store, {_graph(n).value: triples for n, triples in parsed.items()})
+    graphs = {n: _graph(n) for n in parsed}
+    store.extend([ox.Quad(t.subject, t.predicate, t.object, graphs[n]) for n, triples in parsed.items() for t in triples])
+    problems = _check().problems(store, {graphs[n].value: triples for n, triples in parsed.items()})
     groups: list[_Group] = []
     for n, triples in parsed.items():
-        problem = problems.get(_graph(n).value)
+        problem = problems.get(graphs[n].value)
         if problem:
             records[n] = {"case": chunk[n].id, "error": InputError(chunk[n].id, problem[1], problem[0]).detail}
             continue
