@@ -20,6 +20,7 @@ import multiprocessing as mp
 import os
 import re
 import time
+from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Container, Iterator
 from contextlib import ExitStack, contextmanager
@@ -109,9 +110,18 @@ _LABEL = re.compile(r'(<[^<>\s]*>|_:\S+)\s*\.\s*(?:#.*)?$')
 def _statement(line: str) -> tuple[str, str] | str | None:
     """(graph, "s p o .") of one line, None for a blank or comment line, or the parser's
     message for a line that is not an N-Quads statement."""
+    read = _split(line)
+    if isinstance(read, tuple) and isinstance(read[1], int):
+        return read[0], line[read[2]:read[1]] + " ."
+    return read
+
+
+def _split(line: str) -> tuple[str, int, int] | tuple[str, str] | str | None:
+    """As _statement, but a statement the pattern matched as (graph, its end, its start) in
+    the line, so a second pass over the file takes it by slicing, without the pattern."""
     match = _STATEMENT.fullmatch(line)
     if match is not None:
-        return match.group(2) or "DEFAULT", match.group(1) + " ."
+        return match.group(2) or "DEFAULT", match.end(1), match.start(1)
     if not line.strip() or line.lstrip().startswith("#"):
         return None
     try:
@@ -131,19 +141,39 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
     contiguous. A line that is not N-Quads makes its graph an error record (the rest of
     the file is decided). One whose graph label cannot be read is an error record of its
     own, and so are the graphs of the statements just before and after it, which it most
-    likely belonged to: no case is decided with a statement silently missing."""
+    likely belonged to: no case is decided with a statement silently missing.
+
+    The first pass keeps, per line, its graph (a number) and where its statement ends
+    (most start the line; the rest, and lines parsed alone, in `odd`), so the second
+    pass slices lines instead of matching the pattern again: the parent reads the input
+    for every worker, and the pattern was most of its time."""
     last: dict[str, int] = {}
     broken: dict[str, tuple[int, str]] = {}  # graph -> its first bad line and the message
     previous, unlabelled = None, None  # the graph of the last statement; a bad line waiting for the next
+    numbers: dict[str, int] = {}
+    graph_of = array("i")  # per line: its graph's number; -1 blank or comment; -2 not N-Quads
+    ends = array("L")      # per line: the end of its statement in it
+    odd: dict[int, tuple[int, int] | str] = {}  # line -> (start, end) not starting at 0, or the statement parsed alone
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines):
-            read = _statement(line)
+            read = _split(line)
             if isinstance(read, tuple):
-                previous, last[read[0]] = read[0], number
+                graph = read[0]
+                graph_of.append(numbers.setdefault(graph, len(numbers)))
+                if isinstance(read[1], int):
+                    ends.append(read[1])
+                    if read[2]:
+                        odd[number] = (read[2], read[1])
+                else:
+                    ends.append(0)
+                    odd[number] = read[1]
+                previous, last[graph] = graph, number
                 if unlabelled:
-                    broken.setdefault(read[0], unlabelled)
+                    broken.setdefault(graph, unlabelled)
                     unlabelled = None
             elif isinstance(read, str):
+                graph_of.append(-2)
+                ends.append(0)
                 label = _LABEL.search(line.rstrip())
                 graph = label.group(1) if label else f"{path}, line {number + 1}"
                 broken.setdefault(graph, (number, read))
@@ -152,15 +182,25 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
                     unlabelled = (number, read)
                     if previous:
                         broken.setdefault(previous, unlabelled)
+            else:
+                graph_of.append(-1)
+                ends.append(0)
+    names = list(numbers)
     open_graphs: dict[str, list[str]] = defaultdict(list)
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines):
-            read = _statement(line)
-            if isinstance(read, tuple):
-                graph, statement = read
+            kind = graph_of[number]
+            if kind >= 0:
+                graph = names[kind]
                 if graph not in broken:
-                    open_graphs[graph].append(statement)
-            elif isinstance(read, str):
+                    spot = odd.get(number)
+                    if spot is None:
+                        open_graphs[graph].append(line[:ends[number]] + " .")
+                    elif isinstance(spot, tuple):
+                        open_graphs[graph].append(line[spot[0]:spot[1]] + " .")
+                    else:
+                        open_graphs[graph].append(spot)
+            elif kind == -2:
                 label = _LABEL.search(line.rstrip())
                 graph = label.group(1) if label else f"{path}, line {number + 1}"
             else:
@@ -371,7 +411,37 @@ def phase_seconds(paths: list[Path], kb_ntriples: bytes, limit: int = 1000,
 
 def _decide_numbered_chunk(chunk: list[tuple[int, RawCase]], explain: bool) -> list[tuple[int, dict]]:
     positions, cases = zip(*chunk)
-    return list(zip(positions, decide_chunk(list(cases), explain)))
+    return list(zip(positions, map(_Record.of, decide_chunk(list(cases), explain))))
+
+
+class _Record(dict):
+    """A record as a worker hands it back: the dict, and its JSON line written once, there.
+    It crosses to the parent as that line (and its N-Quads), which the parent reads back with
+    json.loads and writes as it is: pickling the dicts and writing them again in the parent
+    cost the parent, which reads the input for every worker, more than the line does."""
+
+    __slots__ = ("line",)
+
+    @classmethod
+    def of(cls, record: dict) -> _Record:
+        made = cls(record)
+        made.line = _json_line({k: v for k, v in record.items() if k != "nquads"})
+        return made
+
+    def __reduce__(self):
+        return _record_from, (self.line, self.get("nquads"))
+
+
+def _record_from(line: str, nquads: str | None) -> _Record:
+    record = _Record(json.loads(line))
+    if nquads is not None:
+        record["nquads"] = nquads
+    record.line = line
+    return record
+
+
+def _json_line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def _in_order(pool, work, chunks: Iterator[list], in_flight: int) -> Iterator[list]:
@@ -404,7 +474,8 @@ def format_record(record: dict, nquads: bool) -> str:
     """One record as JSON lines text, or as N-Quads (errors as triples in an error graph)."""
     if not nquads:
         record.pop("nquads", None)
-        return json.dumps(record, ensure_ascii=False) + "\n"
+        line = getattr(record, "line", None)  # written by the worker (_Record)
+        return line if line is not None else _json_line(record)
     if "error" in record:
         message = json.dumps(record["case"] + ": " + record["error"])  # a valid N-Quads string literal
         return f"<{BATCH_ERROR}> <{GR.inputError}> {message} <{ERRORS_GRAPH}> .\n"
