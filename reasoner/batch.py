@@ -218,11 +218,34 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
 _KB_QUADS: list = []
 
 
+_KB_SOURCE: list[bytes] = []  # the N-Triples _KB_QUADS were read from
+
+
 def _init_worker(kb_ntriples: bytes) -> None:
+    if _KB_SOURCE and _KB_SOURCE[0] == kb_ntriples:
+        return  # read already: by the parent before it forked this worker (see _warm)
+    _KB_SOURCE[:] = [kb_ntriples]
     _KB_QUADS.clear()
     _KB_QUADS.extend(ox.Quad(t.subject, t.predicate, t.object)  # the default graph: see ChunkStore
                      for t in ox.parse(kb_ntriples, format=ox.RdfFormat.N_TRIPLES))
     _check.cache_clear()
+
+
+def _warm(kb_ntriples: bytes) -> None:
+    """Read the knowledge base, compile the shapes and read the queries once, in the parent,
+    so forked workers start with them (each used to spend a fifth of a second on it)."""
+    from reasoner import queries
+    from reasoner.pipeline.stores import compiled_requirements, decision_graph
+
+    _init_worker(kb_ntriples)
+    _check()._breach_query  # noqa: B018 (a cached property: built here, inherited by workers)
+    case_input._input_shapes()
+    from reasoner.shacl_report import _nt_sources
+
+    _nt_sources(compiled_requirements())
+    decision_graph()
+    for name in queries.DERIVATION_STAGES + queries.DECISION_STAGES:
+        queries.stage(name)
 
 
 @lru_cache(maxsize=1)
@@ -384,6 +407,7 @@ def decide_numbered(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_
             _init_worker(kb_ntriples)
             results = map(work, chunks)
         else:
+            _warm(kb_ntriples)
             pool = stack.enter_context(mp.get_context("fork").Pool(jobs, initializer=_init_worker,
                                                                    initargs=(kb_ntriples,)))
             results = _in_order(pool, work, chunks, in_flight=2 * jobs)
