@@ -186,8 +186,11 @@ class CaseCheck:
         return first
 
     def _unknown_term(self, triples: list[ox.Triple]) -> Problem | None:
+        by_property: dict[str, list[ox.Triple]] = {}  # one pass: each .value is a new string from Oxigraph
+        for t in triples:
+            by_property.setdefault(t.predicate.value, []).append(t)
         for prop, kind, what in TERM_RULES:
-            values = sorted(((str(t.subject), str(t.object)), t.object) for t in triples if t.predicate.value == prop)
+            values = sorted(((str(t.subject), str(t.object)), t.object) for t in by_property.get(prop, ()))
             for (subject, _), value in values:
                 if value.value not in self.known[kind] or not isinstance(value, ox.NamedNode):
                     return (f"{_short_text(subject)} {_short_text(prop)}",
