@@ -421,14 +421,17 @@ def decide_numbered(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_
 def phase_seconds(paths: list[Path], kb_ntriples: bytes, limit: int = 1000,
                   chunk_size: int = CHUNK) -> dict[str, float]:
     """Where the time goes: CPU seconds per phase per 1,000 cases (input, derivation,
-    validation, decisions, output), deciding the first `limit` cases in this process, and
-    the parent's reading of them (read: splitting the input into cases)."""
+    validation, decisions, output), deciding the first `limit` cases in this process; and
+    read, the parent splitting the whole input into cases (an N-Quads file is read through
+    once before its first case comes out), per 1,000 cases of it."""
     from itertools import islice
 
     _init_worker(kb_ntriples)
     start = time.process_time()
-    cases = list(islice(read_inputs(paths), limit))
+    total = sum(1 for _ in read_inputs(paths))
     read = time.process_time() - start
+    cases = list(islice(read_inputs(paths), limit))
+    read *= len(cases) / max(total, 1)  # the share of the first `limit`: divided by their number below
     decide_chunk(cases[:1])  # warm: shapes compiled, queries read
     PHASE_SECONDS.clear()
     PHASE_SECONDS["read"] = read
