@@ -103,6 +103,8 @@ def _file_case(path: Path) -> RawCase:
 # that is not N-Quads at all makes an error record for the graph its label names.
 _TERM = r'(?:<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)'
 _STATEMENT = re.compile(rf'\s*({_TERM}\s*<[^>]*>\s*{_TERM})\s*(<[^>]*>|_:\S+)?\s*\.\s*(?:#.*)?\s*')
+# What follows a statement _STATEMENT matched, from where its group 1 ended: the same label
+_REST = re.compile(r'\s*(<[^>]*>|_:\S+)?\s*\.\s*(?:#.*)?\s*')
 # The graph label of a line that is not valid N-Quads: its last term before the full stop
 _LABEL = re.compile(r'(<[^<>\s]*>|_:\S+)\s*\.\s*(?:#.*)?$')
 
@@ -143,37 +145,35 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
     own, and so are the graphs of the statements just before and after it, which it most
     likely belonged to: no case is decided with a statement silently missing.
 
-    The first pass keeps, per line, its graph (a number) and where its statement ends
-    (most start the line; the rest, and lines parsed alone, in `odd`), so the second
-    pass slices lines instead of matching the pattern again: the parent reads the input
-    for every worker, and the pattern was most of its time."""
+    The first pass keeps, per line, where its statement ends (4 bytes a line; statements
+    that do not start their line, and lines parsed alone, in `odd`), so the second pass
+    slices the statement and reads the graph label after it with a short pattern, instead
+    of matching the whole line again: the parent reads the input for every worker, and
+    that pattern was most of its time."""
     last: dict[str, int] = {}
     broken: dict[str, tuple[int, str]] = {}  # graph -> its first bad line and the message
     previous, unlabelled = None, None  # the graph of the last statement; a bad line waiting for the next
-    numbers: dict[str, int] = {}
-    graph_of = array("i")  # per line: its graph's number; -1 blank or comment; -2 not N-Quads
-    ends = array("L")      # per line: the end of its statement in it
-    odd: dict[int, tuple[int, int] | str] = {}  # line -> (start, end) not starting at 0, or the statement parsed alone
+    ends = array("I")  # per line: the end of its statement; 0: none (blank, comment, odd or not N-Quads)
+    odd: dict[int, tuple[int, int] | tuple[str, str]] = {}  # line -> (start, end) of a statement not
+    # starting it, or (graph, statement) parsed alone
+    bad: set[int] = set()
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines):
             read = _split(line)
             if isinstance(read, tuple):
                 graph = read[0]
-                graph_of.append(numbers.setdefault(graph, len(numbers)))
-                if isinstance(read[1], int):
+                if isinstance(read[1], int) and not read[2]:
                     ends.append(read[1])
-                    if read[2]:
-                        odd[number] = (read[2], read[1])
                 else:
                     ends.append(0)
-                    odd[number] = read[1]
+                    odd[number] = (read[2], read[1]) if isinstance(read[1], int) else read
                 previous, last[graph] = graph, number
                 if unlabelled:
                     broken.setdefault(graph, unlabelled)
                     unlabelled = None
             elif isinstance(read, str):
-                graph_of.append(-2)
                 ends.append(0)
+                bad.add(number)
                 label = _LABEL.search(line.rstrip())
                 graph = label.group(1) if label else f"{path}, line {number + 1}"
                 broken.setdefault(graph, (number, read))
@@ -183,24 +183,24 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
                     if previous:
                         broken.setdefault(previous, unlabelled)
             else:
-                graph_of.append(-1)
                 ends.append(0)
-    names = list(numbers)
     open_graphs: dict[str, list[str]] = defaultdict(list)
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines):
-            kind = graph_of[number]
-            if kind >= 0:
-                graph = names[kind]
+            end = ends[number]
+            spot = odd.get(number) if not end else None
+            if end or spot:
+                if end:
+                    statement = line[:end] + " ."
+                elif isinstance(spot[0], int):
+                    end, statement = spot[1], line[spot[0]:spot[1]] + " ."
+                else:
+                    graph, statement = spot
+                if end:
+                    graph = _REST.fullmatch(line, end).group(1) or "DEFAULT"
                 if graph not in broken:
-                    spot = odd.get(number)
-                    if spot is None:
-                        open_graphs[graph].append(line[:ends[number]] + " .")
-                    elif isinstance(spot, tuple):
-                        open_graphs[graph].append(line[spot[0]:spot[1]] + " .")
-                    else:
-                        open_graphs[graph].append(spot)
-            elif kind == -2:
+                    open_graphs[graph].append(statement)
+            elif number in bad:
                 label = _LABEL.search(line.rstrip())
                 graph = label.group(1) if label else f"{path}, line {number + 1}"
             else:
