@@ -12,14 +12,16 @@ import re
 import stat
 from functools import lru_cache
 from pathlib import Path
-
-from rdflib import Graph
+from typing import TYPE_CHECKING
 
 from reasoner.case_names import suggestion
 from reasoner.errors import InputError
 from reasoner.jsonld_contexts import NOT_IN_IRI, published_context, resolve_contexts
-from reasoner.namespaces import GR
+from reasoner.namespaces import GR_NS as GR  # a plain string: reading a case needs no rdflib
 from reasoner.paths import CONTEXT_IRI
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 FORMATS = (".ttl", ".turtle", ".nt", ".jsonld", ".json")
 MAX_BYTES = 50 * 1024 * 1024

@@ -10,7 +10,7 @@ import difflib
 import re
 from typing import Iterable
 
-from reasoner.namespaces import GR, KB
+from reasoner.namespaces import GR_NS as GR, KB_NS as KB  # plain strings: no rdflib on the decide path
 
 # (property, class its values must fall under, what to call it)
 TERM_RULES = (

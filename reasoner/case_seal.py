@@ -27,11 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from rdflib import RDF, RDFS, BNode, Literal, URIRef
-from rdflib.namespace import OWL, SKOS
-
 from reasoner.case_names import local, suggestion
-from reasoner.namespaces import GR, KB
+from reasoner.namespaces import GR_NS as GR, KB_NS as KB, Names, RDF_TYPE  # plain strings: checking needs no rdflib
+
+OWL = Names("http://www.w3.org/2002/07/owl#")
+RDFS = Names("http://www.w3.org/2000/01/rdf-schema#")
+SKOS = Names("http://www.w3.org/2004/02/skos/core#")
 
 PIPELINE_DOMAINS = (GR.Decision, GR.RequirementCheck)
 WHY = {
@@ -45,7 +46,7 @@ WHY = {
 CASE_CLASSES = (GR.Case, GR.Patient, GR.TreatmentEpisode, GR.TreatmentRequest, GR.TextSpan, GR.CaseFact)
 # a node's kind by its place: the object of this property is one of this class
 PLACES = ((GR.hasRequest, GR.TreatmentRequest), (GR.hasTreatmentEpisode, GR.TreatmentEpisode),
-          (GR.hasPatient, GR.Patient), (URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), GR.TextSpan))
+          (GR.hasPatient, GR.Patient), ("http://www.w3.org/ns/prov#wasDerivedFrom", GR.TextSpan))
 _PROPERTY_TYPES = {str(OWL.ObjectProperty), str(OWL.DatatypeProperty), str(OWL.AnnotationProperty)}
 
 
@@ -76,7 +77,7 @@ def seal_from(triples: Iterable[tuple[str, str, str]]) -> Seal:
             types.add(s)
         if s.startswith(str(GR)) or s.startswith(str(KB)):
             defined.add(s)
-            if p == str(RDF.type) and o in _PROPERTY_TYPES:
+            if p == RDF_TYPE and o in _PROPERTY_TYPES:
                 properties.add(s)
     allowed = {(prop, case_class) for prop, classes in domains.items() if prop not in derived
                for case_class, supers in above.items() if classes & supers}
@@ -113,11 +114,11 @@ def breach_query(seal: Seal) -> str:
   UNION {{
     GRAPH ?g {{ ?s ?p ?o }} FILTER (!({term}))
     MINUS {{ GRAPH ?g {{ ?case a <{GR.Case}> .
-                       ?case (!(<{RDF.type}>|<{GR.factSubject}>)|^<{GR.factSubject}>)* ?s }} }}
+                       ?case (!(<{RDF_TYPE}>|<{GR.factSubject}>)|^<{GR.factSubject}>)* ?s }} }}
     BIND ("unreached" AS ?kind)  # MINUS, not FILTER NOT EXISTS: the closure once per case, not per triple
   }}
   UNION {{ VALUES ?p {{ {derived} }} GRAPH ?g {{ ?s ?p ?o }} BIND ("derived" AS ?kind) }}
-  UNION {{ VALUES ?o {{ {types} }} GRAPH ?g {{ ?s a ?o }} BIND (<{RDF.type}> AS ?p) BIND ("type" AS ?kind) }}
+  UNION {{ VALUES ?o {{ {types} }} GRAPH ?g {{ ?s a ?o }} BIND (<{RDF_TYPE}> AS ?p) BIND ("type" AS ?kind) }}
   UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER ({project.format(v="?p")}) MINUS {{ VALUES ?p {{ {properties} }} }}
           BIND ("unknown" AS ?kind) }}
   UNION {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (isIRI(?o) && {project.format(v="?o")}) MINUS {{ VALUES ?o {{ {defined} }} }}
@@ -134,7 +135,7 @@ def why(breach: tuple[tuple, str], seal: Seal) -> str:
     for a misplaced property, what it is said of."""
     (s, p, o), kind = breach
     if kind == "misplaced":
-        said_of = " or ".join(sorted(short(URIRef(c)) for prop, c in seal.allowed if prop == str(p)))
+        said_of = " or ".join(sorted(short(c) for prop, c in seal.allowed if prop == str(p)))
         return f"{short(p)} is said of a {said_of}, not of this node (see `guideline-reasoner terms --kind property`)"
     if kind != "unknown":
         return WHY[kind]
@@ -142,10 +143,13 @@ def why(breach: tuple[tuple, str], seal: Seal) -> str:
         name, known, what = str(p), seal.properties, "property"
     else:
         name, known, what = str(o), seal.defined - seal.properties, "term"
-    return f"the ontology defines no {what} {short(URIRef(name))}{suggestion(local(name), map(local, known))}"
+    return f"the ontology defines no {what} {short(name)}{suggestion(local(name), map(local, known))}"
 
 
 def short(term) -> str:
+    """A term (rdflib's, or an IRI as a string) as the error names it."""
+    from rdflib import BNode, Literal  # only an input error comes here
+
     if isinstance(term, Literal):
         return f'"{term}"'
     if isinstance(term, BNode):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from reasoner.namespaces import GR
+from reasoner.namespaces import GR_NS as GR  # a plain string: `--help` imports this module
 
 KINDS = ("treatment", "region", "finding", "diagnosis", "outcome", "laterality", "purpose", "response", "property")
 

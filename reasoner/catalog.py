@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
-
-from rdflib import OWL, Graph, URIRef
+from typing import TYPE_CHECKING
 
 from reasoner.errors import InputError
+
+if TYPE_CHECKING:
+    from rdflib import Graph  # imported where a file is parsed: reading the catalog (a warm start) needs no rdflib
 
 _CATALOG_NS = "{urn:oasis:names:tc:entity:xmlns:xml:catalog}"
 
@@ -30,6 +32,8 @@ def read_catalog(catalog: Path) -> dict[str, Path]:
 
 def ontology_graphs(catalog: Path, root_iri: str) -> list[tuple[Path, Graph]]:
     """Each file of `root_iri` and its imports, parsed once, imports before importers."""
+    from rdflib import OWL, URIRef
+
     mapping = read_catalog(catalog)
     ordered: list[tuple[Path, Graph]] = []
     seen: set[str] = set()
@@ -51,6 +55,8 @@ def ontology_graphs(catalog: Path, root_iri: str) -> list[tuple[Path, Graph]]:
 
 
 def _parse(path: Path) -> Graph:
+    from rdflib import Graph
+
     graph = Graph()
     try:
         graph.parse(path, format="turtle")
@@ -63,6 +69,8 @@ def _parse(path: Path) -> Graph:
 
 def load_closure(catalog: Path, root_iri: str) -> tuple[Graph, list[Path]]:
     """One rdflib graph holding the root ontology and its import closure, and its files."""
+    from rdflib import Graph
+
     merged = Graph()
     files = []
     for path, graph in ontology_graphs(catalog, root_iri):

@@ -48,14 +48,26 @@ exit codes: 0 done; 1 unmet requirements (validate) or problems (check);
             2 bad input or usage (one line naming the file and field)"""
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _NotBuilt:
+    """A command's parser left out (build_parser's `only`): its arguments go nowhere."""
+
+    def add_argument(self, *args, **kwargs) -> None:
+        pass
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `only` (a command's name) that command alone: a
+    `decide` need not build eleven other parsers (a tenth of a cold start's Python time)."""
     parser = argparse.ArgumentParser(
         prog="guideline-reasoner", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    decide = commands.add_parser(
+    def add_command(name: str, **kwargs):
+        return commands.add_parser(name, **kwargs) if only in (None, name) else _NotBuilt()
+
+    decide = add_command(
         "decide", help="decide every request of one or more cases",
         description="Decide each request: medically necessary (IMR: Overturned), not medically "
                     "necessary (IMR: Upheld) or no applicable guideline, with the reasons.")
@@ -78,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                                            "(e.g. http://127.0.0.1:7878/query); needs --gsp")
     decide.add_argument("--gsp", help="the external store's Graph Store Protocol URL (e.g. http://127.0.0.1:7878/store)")
 
-    load = commands.add_parser(
+    load = add_command(
         "load", help="decide cases and keep them, with decisions and SHACL reports, in the store",
         description="Each case goes into its own named graph (the case IRI) with its decisions, explanation "
                     "triples and SHACL report; loading a case again replaces its graph. The knowledge base "
@@ -86,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("cases", nargs="+", type=Path, metavar="CASE")
     load.add_argument("--store", type=Path, help="store folder (default: ~/.local/share/guideline-reasoner/store)")
 
-    serve = commands.add_parser(
+    serve = add_command(
         "serve", help="serve the store over the SPARQL 1.1 Protocol (read-only)",
         description="A read-only SPARQL 1.1 endpoint on /sparql with an HTML query page on /. "
                     "Binds to 127.0.0.1 unless told otherwise; case data is health information.")
@@ -103,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "from a browser; may be given more than once; * allows any (with a warning). "
                             "Off by default: the store holds health information")
 
-    validate = commands.add_parser(
+    validate = add_command(
         "validate", help="the SHACL validation report of a case's requirements",
         description="Check a case against the documentation requirements of every applicable "
                     "recommendation. Exit 0 when all are met, 1 when some are not.")
@@ -113,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "default: chosen by -o's suffix (.txt, .ttl, .jsonld), else text")
     validate.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
 
-    rep = commands.add_parser(
+    rep = add_command(
         "report", help="decisions as a readable report (HTML or Markdown) with letter-form rationales",
         description="Per request: decision and IMR outcome, each criterion met or not with observed and "
                     "limit values, citation, evidence tier and edition, the records relied on, a smaller "
@@ -124,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-o", "--output", type=Path, help="report.html or report.md (default: Markdown on standard output)")
     rep.add_argument("--format", choices=("html", "markdown"))
 
-    diff = commands.add_parser(
+    diff = add_command(
         "diff", help="which decisions change between two versions of the knowledge base, and why",
         description="Decide the cases with two knowledge bases (each an ontology folder or its "
                     "catalog-v001.xml) and list the decisions whose outcome or reasons differ.")
@@ -133,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("cases", nargs="+", type=Path, metavar="CASE")
     diff.add_argument("--format", choices=("text", "json"), default="text")
 
-    imp = commands.add_parser(
+    imp = add_command(
         "import-letter", help="turn an IMR determination letter (PDF or text) into a case file",
         description="Read the header dates, the CLINICAL CASE SUMMARY and the disputed item lines of an "
                     "IMR final determination letter and write the case graph. The reviewer's decisions "
@@ -142,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", type=Path, help="case file to write (.ttl or .jsonld); default: Turtle on standard output")
     imp.add_argument("--labels", type=Path, help="also write the reviewer's decision and cited guideline per item (JSON)")
 
-    fhir = commands.add_parser(
+    fhir = add_command(
         "import-fhir", help="turn a FHIR R4 Bundle (a prior-authorization request) into a case file",
         description="Read a FHIR R4 Bundle: the items of a prior-authorization Claim (Da Vinci PAS) or the "
                     "ServiceRequests and MedicationRequests, with Conditions, Procedures, Observations and "
@@ -153,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     fhir.add_argument("bundle", type=Path, metavar="BUNDLE.json")
     fhir.add_argument("-o", "--output", type=Path, help="case file to write (.ttl or .jsonld); default: Turtle on standard output")
 
-    ev = commands.add_parser(
+    ev = add_command(
         "evaluate", help="import a folder of letters, decide every item, compare with the reviewers",
         description="Agreement with IMR reviewers on covered items (a recommendation applied): Upheld and "
                     "Overturned recall, balanced accuracy, coverage, reason agreement, overall and for "
@@ -169,13 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the reviewers' main reasons, labelled by hand per item, for reason agreement "
                          "(tests/fixtures/letters/dev-main-reasons.tsv for the development letters)")
 
-    kb = commands.add_parser(
+    kb = add_command(
         "kb", help="what the knowledge base holds: recommendations by grade and guideline",
         description="Count the recommendations of the knowledge base by grade (A: two or more "
                     "sources agree; B: one source; C: unverified) and by guideline.")
     kb.add_argument("--format", choices=("text", "json"), default="text")
 
-    terms = commands.add_parser(
+    terms = add_command(
         "terms", help="the names a case may use: treatments, regions, findings, diagnoses, outcomes, properties",
         description="List the names a case file may use, with the ontology's label and definition of each:\n"
                     "treatments, body regions, findings and diagnoses (conditions), the values of treatment,\n"
@@ -194,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text (default): name, label and definition; json: a \"terms\" list of "
                             "kind, name, iri, label, definition (and json_keys for properties)")
 
-    commands.add_parser(
+    add_command(
         "check", help="self-check the ontology, knowledge base, shapes and queries",
         description="Load the knowledge base through the catalog, run the quality queries "
                     "(labels, definitions, citations, grades), check every shape and query.")
@@ -209,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     # the letter's error line says what matters once.
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", module=r"pypdf(\.|$)")
-    parser = build_parser()
+    given = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=given[0] if given and given[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -244,10 +257,10 @@ def run_decide(args) -> int:
         reasoner = RemoteReasoner(args.endpoint, args.gsp)
     else:
         reasoner = Reasoner()
-    cases = [(path, reasoner.load(path)) for path in args.cases]
-    results = [reasoner.decide(graph, str(path)) for path, graph in cases]
+    cases = [(path, reasoner.read(path)) for path in args.cases]
+    results = [reasoner.decide(triples, str(path)) for path, triples in cases]
     if args.store:
-        _keep(args.store, reasoner, cases, results)
+        _keep(args.store, reasoner, [(path, _graph(triples)) for path, triples in cases], results)
     if fmt == "json":
         text = render.as_json(results) + "\n"
     elif fmt == "text":
@@ -300,6 +313,12 @@ def _decide_numbered(args, **options):
 
     return batch.decide_numbered(args.cases, KnowledgeBase().closure_ntriples, jobs=max(args.jobs, 1),
                                  chunk_size=args.chunk_size, progress=batch.progress_bar(), **options)
+
+
+def _graph(triples):
+    from reasoner.pipeline.case_input import to_graph
+
+    return to_graph(triples)
 
 
 def _keep(store_dir: Path, reasoner, cases, results) -> None:

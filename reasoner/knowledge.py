@@ -11,22 +11,17 @@ the hash of every knowledge file, so a warm start only parses N-Triples."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import OWL, Graph
-
-from reasoner import catalog
+from reasoner import cache, catalog
+from reasoner.namespaces import OWL_VERSION_INFO
 from reasoner.paths import CATALOG, KB_IRI
 
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "guideline-reasoner"
-
+if TYPE_CHECKING:
+    from rdflib import Graph  # only a cache miss (the closure) and callers of .graph need rdflib
 
 @dataclass(frozen=True)
 class KnowledgeBase:
@@ -36,11 +31,11 @@ class KnowledgeBase:
     root_iri: str = KB_IRI
 
     @cached_property
-    def _loaded(self) -> tuple[Graph, list[Path]]:
+    def _loaded(self) -> tuple["Graph", list[Path]]:
         return catalog.load_closure(self.catalog_path, self.root_iri)
 
     @property
-    def graph(self) -> Graph:
+    def graph(self) -> "Graph":
         """The asserted triples of the whole import closure."""
         return self._loaded[0]
 
@@ -54,7 +49,7 @@ class KnowledgeBase:
         import pyoxigraph as ox
 
         for triple in ox.parse(self.closure_ntriples, format=ox.RdfFormat.N_TRIPLES):
-            if triple.subject == ox.NamedNode(self.root_iri) and triple.predicate.value == str(OWL.versionInfo) \
+            if triple.subject == ox.NamedNode(self.root_iri) and triple.predicate.value == OWL_VERSION_INFO \
                     and isinstance(triple.object, ox.Literal):
                 return triple.object.value
         return "unversioned"
@@ -74,17 +69,18 @@ class KnowledgeBase:
     @cached_property
     def closure_ntriples(self) -> bytes:
         """The OWL 2 RL closure as N-Triples, from the cache when the files are unchanged."""
-        cached = _cache_dir() / f"kb-{self.digest}.nt"
-        if cached.exists():
-            return cached.read_bytes()
-        data = owl_rl_closure(self.graph).serialize(format="nt", encoding="utf-8")
-        _write_atomically(cached, data)
+        name = f"kb-{self.digest}.nt"
+        data = cache.read(name)
+        if data is None:
+            data = owl_rl_closure(self.graph).serialize(format="nt", encoding="utf-8")
+            cache.write(name, data)
         return data
 
 
-def owl_rl_closure(graph: Graph) -> Graph:
+def owl_rl_closure(graph: "Graph") -> "Graph":
     """Asserted triples plus everything OWL 2 RL entails from them."""
     import reasonable
+    from rdflib import Graph
 
     engine = reasonable.PyReasoner()
     engine.from_graph(graph)
@@ -94,12 +90,3 @@ def owl_rl_closure(graph: Graph) -> Graph:
     closed += graph
     return closed
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-            tmp.write(data)
-        os.replace(tmp.name, path)
-    except OSError:
-        pass  # a read-only home only costs the cache, never the answer

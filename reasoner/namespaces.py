@@ -1,11 +1,36 @@
-"""The IRIs the engine refers to by name: namespaces, and the graphs of the stores."""
+"""The IRIs the engine refers to by name: namespaces, and the graphs of the stores.
 
-from rdflib import Namespace
+Two spellings of each namespace: `GR_NS.Case` is a plain string, for the code a `decide`
+runs (importing rdflib costs a cold start 0.2 s), and `GR.Case` rdflib's URIRef, for code
+that works on rdflib graphs; `GR` and the others are made on first use, so importing this
+module does not import rdflib."""
 
-GR = Namespace("https://w3id.org/guideline-reasoner/ontology#")
-KB = Namespace("https://w3id.org/guideline-reasoner/kb#")
-SH = Namespace("http://www.w3.org/ns/shacl#")
-PROV = Namespace("http://www.w3.org/ns/prov#")
+
+class Names(str):
+    """A namespace whose terms are plain strings: `GR_NS.Case` is its IRI + "Case"."""
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return str(self) + name
+
+
+GR_NS = Names("https://w3id.org/guideline-reasoner/ontology#")
+KB_NS = Names("https://w3id.org/guideline-reasoner/kb#")
+SH_NS = Names("http://www.w3.org/ns/shacl#")
+PROV_NS = Names("http://www.w3.org/ns/prov#")
+_RDFLIB_NAMESPACES = {"GR": GR_NS, "KB": KB_NS, "SH": SH_NS, "PROV": PROV_NS}
+
+
+def __getattr__(name: str):
+    """GR, KB, SH, PROV as rdflib Namespaces, made (and rdflib imported) on first use."""
+    if name not in _RDFLIB_NAMESPACES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rdflib import Namespace
+
+    value = globals()[name] = Namespace(str(_RDFLIB_NAMESPACES[name]))
+    return value
+
 OWL_VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
@@ -32,10 +57,10 @@ BATCH_CASE = "urn:guideline-reasoner:batch:"  # + the case's place in its chunk:
 BATCH_ERROR = BATCH_CASE + "error"
 
 PREFIXES = {
-    "gr": str(GR),
-    "kb": str(KB),
-    "sh": str(SH),
-    "prov": str(PROV),
+    "gr": str(GR_NS),
+    "kb": str(KB_NS),
+    "sh": str(SH_NS),
+    "prov": str(PROV_NS),
     "owl": "http://www.w3.org/2002/07/owl#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-
-from rdflib import Graph
+from typing import TYPE_CHECKING
 
 from reasoner import queries
 from reasoner.engine import CaseResult
 from reasoner.pipeline.run import Store
 from reasoner.namespaces import PREFIXES
+
+if TYPE_CHECKING:
+    from rdflib import Graph  # only Turtle and JSON-LD output need rdflib
 
 OUTCOME_WORDS = {
     "medically-necessary": "MEDICALLY NECESSARY",
@@ -147,6 +149,8 @@ def bind_prefixes(graph: Graph) -> Graph:
 
 def as_rdf(results: list[CaseResult], fmt: str) -> str:
     """The decision graph (decisions, reasons, provenance) of every case."""
+    from rdflib import Graph
+
     merged = Graph()
     for result in results:
         merged += result.explanation

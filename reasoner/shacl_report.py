@@ -11,7 +11,8 @@ from typing import NamedTuple
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 
-from reasoner.namespaces import SH
+from reasoner.namespaces import RDF_TYPE, SH, SH_NS
+from reasoner.namespaces import XSD as XSD_NS
 from reasoner.shacl_compiler import Compiled
 
 
@@ -105,62 +106,31 @@ def report_graph(compiled: Compiled, rows) -> Graph:
 def report_quads(compiled: Compiled, rows) -> list[ox.Quad]:
     """The report as quads for the store (default graph): what batch validation adds. Built
     from the rows' own terms (no rdflib round trip: that tripled validation time); the same
-    triples as report_triples."""
-    sources = _ox_sources(compiled)
-    report = ox.BlankNode()
-    quads = [ox.Quad(report, _OX_TYPE, _OX[SH.ValidationReport])]
-    copied: set = set()
-    conforms = True
-    for row in rows:
-        conforms = False
-        c = int(row["c"].value)
-        path, fixed = sources[c]
-        result = ox.BlankNode()
-        quads.append(ox.Quad(report, _OX[SH.result], result))
-        quads += [ox.Quad(result, p, o) for p, o in fixed]
-        quads.append(ox.Quad(result, _OX[SH.focusNode], row["focus"]))
-        if (value := row["value"]) is not None:
-            quads.append(ox.Quad(result, _OX[SH.value], value))
-        if (path := path or row["path"]) is not None:
-            quads.append(ox.Quad(result, _OX[SH.resultPath], path))
-        if c not in copied:
-            copied.add(c)
-            quads += _blank_copies(compiled, c)
-    quads.append(ox.Quad(report, _OX[SH.conforms], ox.Literal(str(conforms).lower(), datatype=_OX[XSD.boolean])))
-    return quads        # a blank shape copied for two sources comes twice: the store keeps it once
+    triples as report_triples (reasoner/shacl_plan.py builds them, for a single case too)."""
+    from reasoner.shacl_plan import report_quads as plan_report_quads
+
+    return plan_report_quads(_plan(compiled), rows)[0]
 
 
-_OX = {term: ox.NamedNode(str(term)) for term in (SH.ValidationReport, SH.ValidationResult, SH.result, SH.focusNode,
-                                                  SH.value, SH.resultPath, SH.sourceShape, SH.resultSeverity,
-                                                  SH.sourceConstraintComponent, SH.resultMessage, SH.conforms,
-                                                  XSD.boolean)}
-_OX_TYPE = ox.NamedNode(str(RDF.type))
+def _plan(compiled: Compiled):
+    from reasoner.shacl_plan import plan_of
 
-
-def _ox_sources(compiled: Compiled) -> list[tuple]:
-    """Per source: (fixed path or None, the (predicate, object) pairs every result has)."""
-    cached = _SOURCES.get(id(compiled))
+    cached = _PLANS.get(id(compiled))
     if cached is None or cached[0] is not compiled:
-        built = []
-        for source in compiled.sources:
-            fixed = [(_OX_TYPE, _OX[SH.ValidationResult]), (_OX[SH.sourceShape], to_ox(source.shape)),
-                     (_OX[SH.sourceConstraintComponent], to_ox(source.component)),
-                     (_OX[SH.resultSeverity], to_ox(source.severity))]
-            fixed += [(_OX[SH.resultMessage], to_ox(m)) for m in source.messages]
-            built.append((None if source.path is None else to_ox(source.path), fixed))
-        cached = _SOURCES[id(compiled)] = (compiled, built)
+        cached = _PLANS[id(compiled)] = (compiled, plan_of(compiled))
     return cached[1]
 
 
-_SOURCES: dict = {}
+_PLANS: dict = {}
 
 
-def _blank_copies(compiled: Compiled, c: int) -> list[ox.Quad]:
+def copied_triples(compiled: Compiled, c: int) -> list[tuple]:
+    """The triples of source c's blank path and shape (rdflib terms), copied into a report."""
     source, into = compiled.sources[c], []
     seen: set = set()
     for node in (source.path, source.shape):
         _copy_blank(compiled.shapes, node, into, seen)
-    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in into]
+    return into
 
 
 def report_ntriples(compiled: Compiled, rows) -> str:
@@ -172,7 +142,7 @@ def report_ntriples(compiled: Compiled, rows) -> str:
     lines = []
     copied: set = set()
     conforms = "true"
-    result_of, focus_of, value_of, path_of = (f" <{SH[name]}> " for name in ("result", "focusNode", "value", "resultPath"))
+    result_of, focus_of, value_of, path_of = (f" <{SH_NS}{name}> " for name in ("result", "focusNode", "value", "resultPath"))
     for n, row in enumerate(rows):
         conforms = "false"
         c = int(row["c"].value)
@@ -186,8 +156,8 @@ def report_ntriples(compiled: Compiled, rows) -> str:
         if c not in copied:
             copied.add(c)
             lines.append(copies)
-    lines.append(f"_:report <{RDF.type}> <{SH.ValidationReport}> .\n"
-                 f"_:report <{SH.conforms}> \"{conforms}\"^^<{XSD.boolean}> .\n")
+    lines.append(f"_:report <{RDF_TYPE}> <{SH_NS.ValidationReport}> .\n"
+                 f"_:report <{SH_NS.conforms}> \"{conforms}\"^^<{XSD_NS}boolean> .\n")
     return "".join(lines)
 
 
@@ -198,10 +168,10 @@ def _nt_sources(compiled: Compiled) -> list[tuple]:
     cached = _NT_SOURCES.get(id(compiled))
     if cached is None or cached[0] is not compiled:
         built = []
-        for c, (path, pairs) in enumerate(_ox_sources(compiled)):
-            described = "".join(f"{{0}} {p} {_nt(o).replace('{', '{{').replace('}', '}}')} .\n" for p, o in pairs)
-            copies = "".join(f"{_nt(q.subject)} {q.predicate} {_nt(q.object)} .\n" for q in _blank_copies(compiled, c))
-            built.append((None if path is None else _nt(path), described, copies))
+        for source in _plan(compiled).sources:
+            described = "".join(f"{{0}} {p} {_nt(o).replace('{', '{{').replace('}', '}}')} .\n" for p, o in source.fixed)
+            copies = "".join(f"{_nt(t.subject)} {t.predicate} {_nt(t.object)} .\n" for t in source.copies)
+            built.append((None if source.path is None else _nt(source.path), described, copies))
         cached = _NT_SOURCES[id(compiled)] = (compiled, built)
     return cached[1]
 

@@ -42,7 +42,7 @@ BASE = "https://w3id.org/guideline-reasoner/case-library/"
 # Requirements a "fails" case can break, in the order the cases are named.
 FAIL_ORDER = ("within-visit-limit", "within-per-request-limit", "within-statutory-visit-cap", "within-duration-limit", "duration-stated",
               "compound-ingredients-recommended", "conservative-care-failed", "first-line-treatment-failed",
-              "adjunct-to-active-treatment", "in-cognitive-behavioural-program", "not-maintenance-care",
+              "adjunct-to-active-treatment", "in-cognitive-behavioural-program", "alongside-an-nsaid", "not-maintenance-care",
               "functional-improvement-documented", "equipment-named",
               "body-part-not-excluded", "treatment-recommended", "body-part-specified")
 FINDING_REQUIREMENTS = "finding"
@@ -72,6 +72,7 @@ class Rec:
     excluded: list[str]
     requires: list[str]                 # requirement ids
     findings: dict[str, list[str]]      # requirement id -> required finding classes
+    companions: dict[str, str]          # requirement id -> the companion treatment it asks for
     rank: int                           # evidence tier rank
     conflicts: list[str]                # recommendations it conflicts with
 
@@ -120,10 +121,12 @@ class Library:
     def recs(self) -> list[Rec]:
         out = []
         for r in sorted(self.g.subjects(RDF.type, GR.Recommendation)):
-            requires, findings = [], {}
+            requires, findings, companions = [], {}, {}
             for req in self.g.objects(r, GR.requires):
                 rid = str(self.g.value(req, GR.requirementId))
                 requires.append(rid)
+                if self.g.value(req, GR.companionTreatment) is not None:
+                    companions[rid] = local(self.g.value(req, GR.companionTreatment))
                 needed = sorted(local(f) for f in self.g.objects(req, GR.requiredFinding))
                 if needed:
                     findings[rid] = needed
@@ -139,7 +142,7 @@ class Library:
                 cc_waived_by=sorted(local(x) for x in self.g.objects(r, GR.conservativeCareWaivedBy)),
                 first_line=sorted(local(x) for x in self.g.objects(r, GR.firstLineTreatment)),
                 excluded=sorted(local(x) for x in self.g.objects(r, GR.excludedIngredient)),
-                requires=sorted(requires), findings=findings, rank=self.rank(r),
+                requires=sorted(requires), findings=findings, companions=companions, rank=self.rank(r),
                 conflicts=sorted({local(x) for x in self.g.objects(r, GR.conflictsWith)}
                                  | {local(x) for x in self.g.subjects(GR.conflictsWith, r)})))
         return out
@@ -203,8 +206,8 @@ class Library:
         for first in rec.first_line:
             spec.episodes.append({"treatment": first, "response": "Ineffective"})
         spec.episodes.append({"treatment": "HomeExerciseProgram", "ongoing": True})
-        if "in-cognitive-behavioural-program" in rec.requires:
-            spec.episodes.append({"treatment": "PsychologicalTreatment", "ongoing": True})
+        for companion in sorted(set(rec.companions.values()) - {"ActiveTreatment"}):  # the home program is active
+            spec.episodes.append({"treatment": companion, "ongoing": True})
         if rec.phase == "Continuation":
             spec.episodes.append({"treatment": rec.treatment, "visits": 0, "outcome": "ObjectiveFunctionalImprovement"})
         limit = rec.trial or rec.max
@@ -231,7 +234,7 @@ class Library:
             spec.conservative_weeks = rec.min_cc - 1
         elif requirement == "first-line-treatment-failed":
             spec.episodes = [e for e in spec.episodes if e.get("response") != "Ineffective"]
-        elif requirement in ("adjunct-to-active-treatment", "in-cognitive-behavioural-program"):
+        elif requirement in rec.companions:
             spec.episodes = [e for e in spec.episodes if not e.get("ongoing")]
         elif requirement == "not-maintenance-care":
             spec.purpose = "MaintenanceCare"

@@ -152,3 +152,23 @@ def test_an_improvement_is_functional_only_when_the_summary_measures_function(te
 ])
 def test_an_age_no_worker_has_is_not_read(text, age):
     assert read_summary(text, "10/01/2016").age == age
+
+
+def ongoing_drugs(text: str) -> dict[str, bool]:
+    return {e.treatment: e.ongoing for e in read_summary(text, "10/01/2016").episodes if e.treatment == "NSAID"}
+
+
+@pytest.mark.parametrize("text, ongoing", [
+    # a drug in a list of care, not said to be past, is still taken (a PPI may go with it)
+    ("Current medications include naproxen and Norco.", True),
+    ("Treatment to date has included physical therapy and Motrin.", True),
+    ("Her medications included Celebrex 200 mg daily.", True),
+    ("The treatment plan included Naproxen and Pantoprazole.", True),
+    # said to be past, or tried and failed: not under way
+    ("Past medications included ibuprofen.", False),
+    ("Treatment to date has included previous use of meloxicam.", False),
+    ("He has tried naproxen without relief.", False),
+    ("Prior treatment has consisted of Anaprox, which was discontinued.", False),
+])
+def test_a_listed_drug_is_under_way_unless_said_to_be_past(text, ongoing):
+    assert ongoing_drugs(text) == {"NSAID": ongoing}

@@ -118,7 +118,12 @@ def test_an_abduction_pillow_sling_is_told_from_a_standard_sling(line, treatment
     ("Associated surgical service: DME", "UnnamedEquipment"),
     ("Purchase of durable medical equipment", "UnnamedEquipment"),
     ("DME rental for the right knee", "UnnamedEquipment"),
+    ("Durable medical equipment for the cervical and lumbar spine", "UnnamedEquipment"),
+    ("DME for bilateral knees", "UnnamedEquipment"),
+    ("DME for home use", "UnnamedEquipment"),
     ("DME: shower chair", "DurableMedicalEquipment"),  # a device is named, one the KB does not know
+    ("DME for the shower chair", "DurableMedicalEquipment"),  # after "for": a device, not a place
+    ("DME for the hot/cold unit", "DurableMedicalEquipment"),
     ("Hip pad", "DurableMedicalEquipment"),
     ("Bedside commode", "Commode"),
     ("3-in-1 commode purchase", "Commode"),

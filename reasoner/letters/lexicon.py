@@ -6,6 +6,35 @@ case-insensitive regular expressions matched on word boundaries by the callers."
 
 from __future__ import annotations
 
+# Body regions: (pattern, region local name); the first match decides per mention.
+REGIONS: tuple[tuple[str, str], ...] = (
+    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1", "LumbarSpine"),
+    (r"cervical|neck|C[1-7]-C?[1-7]", "CervicalSpine"),
+    (r"thoracic|mid[- ]back|upper back", "ThoracicSpine"),
+    (r"shoulders?", "Shoulder"),
+    (r"elbows?", "Elbow"),
+    (r"wrists?", "Wrist"),
+    (r"hands?|fingers?|thumbs?", "Hand"),
+    (r"forearms?", "Forearm"),
+    (r"hips?|pelvi[sc]", "Hip"),  # ODG's Hip and Pelvis chapter
+    (r"knees?", "Knee"),
+    (r"ankles?", "Ankle"),
+    (r"feet|foot", "Foot"),
+    (r"abdomen|groin|inguinal", "Abdomen"),
+    (r"head\b|brain|skull", "Head"),
+    (r"upper extremit\w*|\barms?\b", "UpperExtremity"),
+    (r"lower extremit\w*|\blegs?\b", "LowerExtremity"),
+)
+
+# "strain of the left knee": the side between the article and the region
+SIDE = r"(?:(?:left|right|bilateral) )?"
+
+# What may follow an item that names no device and leaves it unnamed: "for the right knee",
+# "for the cervical and lumbar spine", "for home use" (a device after "for" names it)
+_REGION = "|".join(pattern for pattern, _ in REGIONS)
+EQUIPMENT_PLACE = (rf"(?:\s+for\s+(?:the\s+)?(?:{SIDE}(?:{_REGION})(?:\s+spine)?"
+                   rf"(?:\s*(?:,|and|&)\s*{SIDE}(?:{_REGION})(?:\s+spine)?)*|home\s+use))?")
+
 # (pattern, treatment class local name)
 TREATMENTS: tuple[tuple[str, str], ...] = (
     # associated surgical services and peri-operative care first: their names contain others
@@ -97,7 +126,7 @@ TREATMENTS: tuple[tuple[str, str], ...] = (
     # "DME", "Durable medical equipment (DME) for the lumbar spine": equipment, no device named
     (r"^\W*(?:(?:retrospective|associated surgical service|post-?op\w*|pre-?op\w*)\W+)*"
      r"(?:(?:purchase|rental)\s+(?:of\s+)?)?(?:unspecified\s+)?(?:durable medical equipment|DME)(?:\s*\(DME\))?"
-     r"(?:\s+(?:purchase|rental))?(?:\s+for\s+(?:the\s+)?(?:[\w-]+\s*){1,4})?\W*$", "UnnamedEquipment"),
+     r"(?:\s+(?:purchase|rental))?" + EQUIPMENT_PLACE + r"\W*$", "UnnamedEquipment"),
     (r"pad\b|wraps?\b|durable medical|\bDME\b", "DurableMedicalEquipment"),
 )
 
@@ -137,26 +166,6 @@ INGREDIENTS: tuple[tuple[str, str], ...] = (
 )
 COMPOUND = r"%|\bcream\b|\bcompound\w*|Lidopro|Ketophene|Cyclophene|Terocin|Flurbi"
 
-# Body regions: (pattern, region local name); the first match decides per mention.
-REGIONS: tuple[tuple[str, str], ...] = (
-    (r"lumbosacral|lumbar|low(?:er)? back|L[1-5](?:-|/)(?:[L]?[1-5]|S1)|L5-S1", "LumbarSpine"),
-    (r"cervical|neck|C[1-7]-C?[1-7]", "CervicalSpine"),
-    (r"thoracic|mid[- ]back|upper back", "ThoracicSpine"),
-    (r"shoulders?", "Shoulder"),
-    (r"elbows?", "Elbow"),
-    (r"wrists?", "Wrist"),
-    (r"hands?|fingers?|thumbs?", "Hand"),
-    (r"forearms?", "Forearm"),
-    (r"hips?|pelvi[sc]", "Hip"),  # ODG's Hip and Pelvis chapter
-    (r"knees?", "Knee"),
-    (r"ankles?", "Ankle"),
-    (r"feet|foot", "Foot"),
-    (r"abdomen|groin|inguinal", "Abdomen"),
-    (r"head\b|brain|skull", "Head"),
-    (r"upper extremit\w*|\barms?\b", "UpperExtremity"),
-    (r"lower extremit\w*|\blegs?\b", "LowerExtremity"),
-)
-
 # Treatments that exist only around a surgery: whatever an item line calls them, they are
 # associated surgical services and follow the surgery's decision
 PERIOPERATIVE = frozenset({"PreoperativeTesting", "Electrocardiogram", "CoagulationStudies", "SurgicalAssistant",
@@ -167,9 +176,6 @@ POSTOPERATIVE_DEVICES = frozenset({"PostoperativeSling", "AbductionPillowSling",
 
 # Device names that contain a body part word but say nothing of where treatment is directed
 NOT_REGIONS = r"knee (?:scooter|walker)"
-
-# "strain of the left knee": the side between the article and the region
-SIDE = r"(?:(?:left|right|bilateral) )?"
 
 # Diagnoses in case summaries: (pattern, condition local name)
 CONDITIONS: tuple[tuple[str, str], ...] = (

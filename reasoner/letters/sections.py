@@ -93,8 +93,7 @@ def _items(issues: str, issues_at: int) -> list[LetterItem]:
     for n, end in enumerate(ends):
         # the item is the paragraph that ends with ": Upheld"; blank lines separate paragraphs
         before = issues[: end.start()]
-        paragraph_start = max(before.rfind("\n\n"), before.rfind("\n \n"))
-        start = paragraph_start + 1 if paragraph_start >= 0 else 0
+        start = _paragraph_start(before)
         if n and start < ends[n - 1].end():
             start = ends[n - 1].end()
         item_text, item_map = normalise_mapped(issues[start: end.start()], issues_at + start)
@@ -108,6 +107,21 @@ def _items(issues: str, issues_at: int) -> list[LetterItem]:
                                 normalise(guideline.group(1)) if guideline else "",
                                 item_map.to_letter((kept[0], max(kept))) if item_text else None))
     return items
+
+
+def _paragraph_start(before: str) -> int:
+    """Where the paragraph that ends `before` starts. A paragraph whose first word is in
+    lower case continues the sentence a page break cut ("... (2) was authorized" / blank
+    line / "by the Claims Administrator. The remaining ..."), so it starts further back."""
+    start = len(before)
+    while True:
+        blank = max(before.rfind("\n\n", 0, start), before.rfind("\n \n", 0, start))
+        if blank < 0:
+            return 0
+        start = blank + 1
+        if not re.match(r"\s*[a-z]", before[start:]) or not before[:blank].strip():
+            return start
+        start = blank  # search before this blank line
 
 
 def normalise(text: str) -> str:

@@ -33,6 +33,9 @@ class Episode:
 # A sentence saying the treatments in it did not work
 FAILED = re.compile(r"failed|without (?:significant )?(?:relief|improvement|benefit)|no (?:significant )?(?:relief|improvement|benefit)|"
                     r"did not (?:help|improve|provide)|not (?:helped|improved)|minimal (?:relief|improvement)|ineffective|unsuccessful", re.I)
+# A list of care that speaks of drugs no longer taken ("past medications included", "had
+# tried naproxen", "discontinued")
+PAST_USE = re.compile(r"\b(?:past|prior|previous\w*|formerly|history of|discontinu\w*|stopped|no longer|tried|failed)\b", re.I)
 # Conservative treatments a guideline may name as first line, beyond the counted ones
 FIRST_LINE_WORDS = ((r"injections?|cortisone", "CorticosteroidJointInjection"), (r"medications?", "NSAID"),
                     (r"home exercise", "HomeExerciseProgram"))
@@ -317,6 +320,7 @@ def _history(summary: str) -> list[Episode]:
     for sentence, span in sentences:  # "Treatment to date has included ..." without counts
         listed = history_clause(sentence) if TREATMENT_LIST.search(sentence) else None
         if listed:
+            past = PAST_USE.search(sentence)  # "Past medications included ..." before the list
             sentence = sentence[listed[0]:listed[1]]  # the care given, not the request that follows
             failed = bool(FAILED.search(sentence))
             for pattern, treatment in lexicon.HISTORY_TREATMENTS + lexicon.DRUGS + FIRST_LINE_WORDS:
@@ -325,6 +329,10 @@ def _history(summary: str) -> list[Episode]:
                     _add_span(episode.spans, span)
                     if failed:
                         episode.response = "Ineffective"
+            # a drug named in a list of care, not said to be past, is still taken
+            for pattern, treatment in lexicon.DRUGS:
+                if re.search(pattern, sentence, re.I) and not past:
+                    episodes[treatment].ongoing = True
     _outcomes(summary, episodes)
     return list(episodes.values())
 

@@ -19,14 +19,18 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
+from typing import TYPE_CHECKING
+
 import pyoxigraph as ox
-from rdflib import BNode, Graph
 
 from reasoner.case_names import TERM_RULES as NAMED_TERM_RULES
 from reasoner.case_names import unknown_term
 from reasoner.errors import InputError
-from reasoner.namespaces import BATCH_CASE, CASE_BASE, GR, RDF_TYPE, RDFS_SUBCLASS_OF, SH
-from reasoner.shacl_report import to_rdflib
+from reasoner.namespaces import BATCH_CASE, CASE_BASE, RDF_TYPE, RDFS_SUBCLASS_OF
+from reasoner.namespaces import GR_NS as GR  # a plain string: reading and checking a case needs no rdflib
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".nt": "ntriples", ".jsonld": "json", ".json": "json"}
 _OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
@@ -91,6 +95,10 @@ def _syntax_message(exc: Exception) -> str:
 def to_graph(triples, normalize: bool = False) -> Graph:
     """Triples (or quads) as rdflib; a case's literals keep their lexical form as read, so
     every path hashes the same text."""
+    from rdflib import Graph
+
+    from reasoner.shacl_report import to_rdflib
+
     graph = Graph()
     for t in triples:
         graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object, normalize)))
@@ -123,6 +131,43 @@ class CaseCheck:
                 self.known[t.object.value].add(t.subject.value)
         self.seal = seal_from(named)
         self.kb_terms = frozenset(s for s, _, _ in named)
+
+    @classmethod
+    def of_closure(cls, ntriples: bytes) -> CaseCheck:
+        """The rules of the closed knowledge base given as N-Triples, from the cache
+        (reasoner/cache.py) when this closure and this code made them before: reading them
+        from the 7,000 triples took a cold start 0.06 s."""
+        from reasoner import cache
+
+        name = "input-rules-" + cache.key(ntriples, cache.code_of(
+            "reasoner.pipeline.case_input", "reasoner.case_seal", "reasoner.case_names", "reasoner.namespaces")) + ".json"
+        stored = cache.read(name)
+        if stored is not None:
+            try:
+                return cls._from_json(stored)
+            except (ValueError, KeyError, TypeError):
+                pass  # a damaged cache file is rebuilt
+        check = cls(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
+        cache.write(name, check._to_json())
+        return check
+
+    def _to_json(self) -> bytes:
+        seal = {name: sorted(map(list, value) if name == "allowed" else value)
+                for name, value in vars(self.seal).items()}
+        return json.dumps({"known": {kind: sorted(terms) for kind, terms in self.known.items()},
+                           "seal": seal, "kb_terms": sorted(self.kb_terms)}).encode("utf-8")
+
+    @classmethod
+    def _from_json(cls, data: bytes) -> CaseCheck:
+        from reasoner.case_seal import Seal
+
+        document = json.loads(data)
+        check = cls.__new__(cls)
+        check.known = {kind: set(terms) for kind, terms in document["known"].items()}
+        check.seal = Seal(**{name: frozenset(map(tuple, value) if name == "allowed" else value)
+                             for name, value in document["seal"].items()})
+        check.kb_terms = frozenset(document["kb_terms"])
+        return check
 
     def nodes(self, triples: list[ox.Triple]) -> set[str]:
         """The IRIs a case's facts are about or lead to, knowledge-base terms aside: two cases
@@ -167,17 +212,15 @@ class CaseCheck:
     def _shape_problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]]) -> dict[str, Problem]:
         """The case-input shapes' results per graph, the first in a stable order, as the
         field (focus node and path) and the shape's message."""
-        compiled, query = _input_shapes()
+        plan = _input_shapes()
         by_graph: dict[str, list[tuple]] = {}
-        for row in store.query(query):
+        for row in plan.graph_rows(store):
             graph = row["g"].value
             if graph not in cases:
                 continue
-            source = compiled.sources[int(row["c"].value)]
-            path = source.path if source.path is not None else to_rdflib(row["path"], False) if row["path"] else None
-            message = str(source.messages[0]) if source.messages else "violation"
+            source = plan.sources[int(row["c"].value)]
             by_graph.setdefault(graph, []).append(
-                (_describe(row["focus"], cases[graph]), _path_text(path, compiled.shapes), message))
+                (_describe(row["focus"], cases[graph]), _path_text(source, row["path"]), source.message))
         first = {}
         for graph, results in by_graph.items():
             focus, path, message = min(results)
@@ -198,10 +241,14 @@ class CaseCheck:
         return None
 
     def _breaches(self, store: ox.Store) -> dict[str, Problem]:
+        found_rows = list(store.query(self._breach_query))
+        if not found_rows:
+            return {}  # the usual case: no rdflib terms to make
         from reasoner.case_seal import first, short, why
+        from reasoner.shacl_report import to_rdflib
 
         by_graph: dict[str, list] = {}
-        for row in store.query(self._breach_query):
+        for row in found_rows:
             by_graph.setdefault(row["g"].value, []).append(
                 (tuple(to_rdflib(row[v], False) for v in ("s", "p", "o")), row["kind"].value))
         found = {}
@@ -221,11 +268,11 @@ def _unnamed_requests(triples: list[ox.Triple]) -> Problem | None:
 
 @lru_cache(maxsize=1)
 def _input_shapes():
+    """shapes/case-input.ttl compiled (reasoner/shacl_plan.py: cached, no rdflib)."""
     from reasoner.paths import SHAPES_DIR
-    from reasoner.shacl_compiler import compile_report
+    from reasoner.shacl_plan import cached_plan
 
-    compiled = compile_report(Graph().parse(SHAPES_DIR / "case-input.ttl"))
-    return compiled, f"SELECT ?g ?focus ?value ?path ?c WHERE {{ {compiled.where('?g')} }}"
+    return cached_plan(SHAPES_DIR / "case-input.ttl")
 
 
 def _describe(node, triples: list[ox.Triple]) -> str:
@@ -236,11 +283,11 @@ def _describe(node, triples: list[ox.Triple]) -> str:
     return _short_text(node.value)
 
 
-def _path_text(path, shapes: Graph) -> str:
-    if path is None:
-        return ""
-    inverse = shapes.value(path, SH.inversePath) if isinstance(path, BNode) else None
-    return "^" + _short_text(str(inverse)) if inverse is not None else _short_text(str(path))
+def _path_text(source, row_path) -> str:
+    """The shape's path (`^gr:p` for an inverse path), or the one the result row gives."""
+    if source.path_iri is not None:
+        return ("^" if source.inverse else "") + _short_text(source.path_iri)
+    return _short_text(row_path.value) if row_path is not None else ""
 
 
 def _short_text(text: str) -> str:

@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 import pyoxigraph as ox
 
 from reasoner import queries
-from reasoner.namespaces import GR, PROV, RDF_TYPE, XSD
+from reasoner.namespaces import GR_NS as GR, PROV_NS as PROV, RDF_TYPE, XSD
 
 FOLLOW_UP = "output/surgery-found-necessary.rq"
 
@@ -60,9 +60,9 @@ class CaseInput:
         return replace(self, triples=self.triples + added)
 
 
-_CASE = str(GR.Case)  # once: an rdflib namespace attribute builds a URIRef on every use
-_HAS_FINDING = ox.NamedNode(str(GR.hasFinding))
-_SURGERY_AUTHORIZED = ox.NamedNode(str(GR.SurgeryAuthorized))
+_CASE = GR.Case  # once: read in a loop over every triple
+_HAS_FINDING = ox.NamedNode(GR.hasFinding)
+_SURGERY_AUTHORIZED = ox.NamedNode(GR.SurgeryAuthorized)
 
 S = TypeVar("S", bound=Store)
 
