@@ -14,8 +14,9 @@ same synthetic cases, in one run.
 - floor: a plain-Python loop over the same quads doing the visit arithmetic only; what no
   pipeline can beat.
 - phases: where the pipeline's time goes, as CPU seconds per 1,000 cases in one process
-  (input parse and checks, derivation, validation, decisions, output rows), on the first
-  1,000 cases (JSON key `phases_cpu_s_per_1000`).
+  (read: the parent splitting the input into cases; then, in a worker, input parse and
+  checks, derivation, validation, decisions, output rows), on the first 1,000 cases (JSON
+  key `phases_cpu_s_per_1000`).
 Each phase runs in a child process so its peak memory (RSS, including its workers) is its
 own. Cases are generated with a fixed seed, so runs repeat."""
 

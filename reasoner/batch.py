@@ -20,6 +20,7 @@ import multiprocessing as mp
 import os
 import re
 import time
+from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Container, Iterator
 from contextlib import ExitStack, contextmanager
@@ -102,6 +103,8 @@ def _file_case(path: Path) -> RawCase:
 # that is not N-Quads at all makes an error record for the graph its label names.
 _TERM = r'(?:<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)'
 _STATEMENT = re.compile(rf'\s*({_TERM}\s*<[^>]*>\s*{_TERM})\s*(<[^>]*>|_:\S+)?\s*\.\s*(?:#.*)?\s*')
+# What follows a statement _STATEMENT matched, from where its group 1 ended: the same label
+_REST = re.compile(r'\s*(<[^>]*>|_:\S+)?\s*\.\s*(?:#.*)?\s*')
 # The graph label of a line that is not valid N-Quads: its last term before the full stop
 _LABEL = re.compile(r'(<[^<>\s]*>|_:\S+)\s*\.\s*(?:#.*)?$')
 
@@ -109,9 +112,18 @@ _LABEL = re.compile(r'(<[^<>\s]*>|_:\S+)\s*\.\s*(?:#.*)?$')
 def _statement(line: str) -> tuple[str, str] | str | None:
     """(graph, "s p o .") of one line, None for a blank or comment line, or the parser's
     message for a line that is not an N-Quads statement."""
+    read = _split(line)
+    if isinstance(read, tuple) and isinstance(read[1], int):
+        return read[0], line[read[2]:read[1]] + " ."
+    return read
+
+
+def _split(line: str) -> tuple[str, int, int] | tuple[str, str] | str | None:
+    """As _statement, but a statement the pattern matched as (graph, its end, its start) in
+    the line, so a second pass over the file takes it by slicing, without the pattern."""
     match = _STATEMENT.fullmatch(line)
     if match is not None:
-        return match.group(2) or "DEFAULT", match.group(1) + " ."
+        return match.group(2) or "DEFAULT", match.end(1), match.start(1)
     if not line.strip() or line.lstrip().startswith("#"):
         return None
     try:
@@ -131,19 +143,37 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
     contiguous. A line that is not N-Quads makes its graph an error record (the rest of
     the file is decided). One whose graph label cannot be read is an error record of its
     own, and so are the graphs of the statements just before and after it, which it most
-    likely belonged to: no case is decided with a statement silently missing."""
+    likely belonged to: no case is decided with a statement silently missing.
+
+    The first pass keeps, per line, where its statement ends (4 bytes a line; statements
+    that do not start their line, and lines parsed alone, in `odd`), so the second pass
+    slices the statement and reads the graph label after it with a short pattern, instead
+    of matching the whole line again: the parent reads the input for every worker, and
+    that pattern was most of its time."""
     last: dict[str, int] = {}
     broken: dict[str, tuple[int, str]] = {}  # graph -> its first bad line and the message
     previous, unlabelled = None, None  # the graph of the last statement; a bad line waiting for the next
+    ends = array("I")  # per line: the end of its statement; 0: none (blank, comment, odd or not N-Quads)
+    odd: dict[int, tuple[int, int] | tuple[str, str]] = {}  # line -> (start, end) of a statement not
+    # starting it, or (graph, statement) parsed alone
+    bad: set[int] = set()
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines):
-            read = _statement(line)
+            read = _split(line)
             if isinstance(read, tuple):
-                previous, last[read[0]] = read[0], number
+                graph = read[0]
+                if isinstance(read[1], int) and not read[2]:
+                    ends.append(read[1])
+                else:
+                    ends.append(0)
+                    odd[number] = (read[2], read[1]) if isinstance(read[1], int) else read
+                previous, last[graph] = graph, number
                 if unlabelled:
-                    broken.setdefault(read[0], unlabelled)
+                    broken.setdefault(graph, unlabelled)
                     unlabelled = None
             elif isinstance(read, str):
+                ends.append(0)
+                bad.add(number)
                 label = _LABEL.search(line.rstrip())
                 graph = label.group(1) if label else f"{path}, line {number + 1}"
                 broken.setdefault(graph, (number, read))
@@ -152,15 +182,25 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
                     unlabelled = (number, read)
                     if previous:
                         broken.setdefault(previous, unlabelled)
+            else:
+                ends.append(0)
     open_graphs: dict[str, list[str]] = defaultdict(list)
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines):
-            read = _statement(line)
-            if isinstance(read, tuple):
-                graph, statement = read
+            end = ends[number]
+            spot = odd.get(number) if not end else None
+            if end or spot:
+                if end:
+                    statement = line[:end] + " ."
+                elif isinstance(spot[0], int):
+                    end, statement = spot[1], line[spot[0]:spot[1]] + " ."
+                else:
+                    graph, statement = spot
+                if end:
+                    graph = _REST.fullmatch(line, end).group(1) or "DEFAULT"
                 if graph not in broken:
                     open_graphs[graph].append(statement)
-            elif isinstance(read, str):
+            elif number in bad:
                 label = _LABEL.search(line.rstrip())
                 graph = label.group(1) if label else f"{path}, line {number + 1}"
             else:
@@ -178,11 +218,34 @@ def _nquads_cases(path: Path) -> Iterator[RawCase]:
 _KB_QUADS: list = []
 
 
+_KB_SOURCE: list[bytes] = []  # the N-Triples _KB_QUADS were read from
+
+
 def _init_worker(kb_ntriples: bytes) -> None:
+    if _KB_SOURCE and _KB_SOURCE[0] == kb_ntriples:
+        return  # read already: by the parent before it forked this worker (see _warm)
+    _KB_SOURCE[:] = [kb_ntriples]
     _KB_QUADS.clear()
     _KB_QUADS.extend(ox.Quad(t.subject, t.predicate, t.object)  # the default graph: see ChunkStore
                      for t in ox.parse(kb_ntriples, format=ox.RdfFormat.N_TRIPLES))
     _check.cache_clear()
+
+
+def _warm(kb_ntriples: bytes) -> None:
+    """Read the knowledge base, compile the shapes and read the queries once, in the parent,
+    so forked workers start with them (each used to spend a fifth of a second on it)."""
+    from reasoner import queries
+    from reasoner.pipeline.stores import compiled_requirements, decision_graph
+
+    _init_worker(kb_ntriples)
+    _check()._breach_query  # noqa: B018 (a cached property: built here, inherited by workers)
+    case_input._input_shapes()
+    from reasoner.shacl_report import _nt_sources
+
+    _nt_sources(compiled_requirements())
+    decision_graph()
+    for name in queries.DERIVATION_STAGES + queries.DECISION_STAGES:
+        queries.stage(name)
 
 
 @lru_cache(maxsize=1)
@@ -268,11 +331,12 @@ def _read_chunk(chunk: list[RawCase]) -> tuple[dict[int, dict], list[_Group]]:
         except InputError as exc:  # the case id is the record's own field
             records[n] = {"case": case.id, "error": exc.detail}
     store = ox.Store()
-    store.extend([ox.Quad(t.subject, t.predicate, t.object, _graph(n)) for n, triples in parsed.items() for t in triples])
-    problems = _check().problems(store, {_graph(n).value: triples for n, triples in parsed.items()})
+    graphs = {n: _graph(n) for n in parsed}
+    store.extend([ox.Quad(t.subject, t.predicate, t.object, graphs[n]) for n, triples in parsed.items() for t in triples])
+    problems = _check().problems(store, {graphs[n].value: triples for n, triples in parsed.items()})
     groups: list[_Group] = []
     for n, triples in parsed.items():
-        problem = problems.get(_graph(n).value)
+        problem = problems.get(graphs[n].value)
         if problem:
             records[n] = {"case": chunk[n].id, "error": InputError(chunk[n].id, problem[1], problem[0]).detail}
             continue
@@ -343,6 +407,7 @@ def decide_numbered(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_
             _init_worker(kb_ntriples)
             results = map(work, chunks)
         else:
+            _warm(kb_ntriples)
             pool = stack.enter_context(mp.get_context("fork").Pool(jobs, initializer=_init_worker,
                                                                    initargs=(kb_ntriples,)))
             results = _in_order(pool, work, chunks, in_flight=2 * jobs)
@@ -356,13 +421,20 @@ def decide_numbered(paths: list[Path], kb_ntriples: bytes, jobs: int = 1, chunk_
 def phase_seconds(paths: list[Path], kb_ntriples: bytes, limit: int = 1000,
                   chunk_size: int = CHUNK) -> dict[str, float]:
     """Where the time goes: CPU seconds per phase per 1,000 cases (input, derivation,
-    validation, decisions, output), deciding the first `limit` cases in this process."""
+    validation, decisions, output), deciding the first `limit` cases in this process; and
+    read, the parent splitting the whole input into cases (an N-Quads file is read through
+    once before its first case comes out), per 1,000 cases of it."""
     from itertools import islice
 
     _init_worker(kb_ntriples)
+    start = time.process_time()
+    total = sum(1 for _ in read_inputs(paths))
+    read = time.process_time() - start
     cases = list(islice(read_inputs(paths), limit))
+    read *= len(cases) / max(total, 1)  # the share of the first `limit`: divided by their number below
     decide_chunk(cases[:1])  # warm: shapes compiled, queries read
     PHASE_SECONDS.clear()
+    PHASE_SECONDS["read"] = read
     for start in range(0, len(cases), chunk_size):
         decide_chunk(cases[start:start + chunk_size])
     return {phase: round(seconds * 1000 / max(len(cases), 1), 3) for phase, seconds in PHASE_SECONDS.items()}
@@ -370,7 +442,37 @@ def phase_seconds(paths: list[Path], kb_ntriples: bytes, limit: int = 1000,
 
 def _decide_numbered_chunk(chunk: list[tuple[int, RawCase]], explain: bool) -> list[tuple[int, dict]]:
     positions, cases = zip(*chunk)
-    return list(zip(positions, decide_chunk(list(cases), explain)))
+    return list(zip(positions, map(_Record.of, decide_chunk(list(cases), explain))))
+
+
+class _Record(dict):
+    """A record as a worker hands it back: the dict, and its JSON line written once, there.
+    It crosses to the parent as that line (and its N-Quads), which the parent reads back with
+    json.loads and writes as it is: pickling the dicts and writing them again in the parent
+    cost the parent, which reads the input for every worker, more than the line does."""
+
+    __slots__ = ("line",)
+
+    @classmethod
+    def of(cls, record: dict) -> _Record:
+        made = cls(record)
+        made.line = _json_line({k: v for k, v in record.items() if k != "nquads"})
+        return made
+
+    def __reduce__(self):
+        return _record_from, (self.line, self.get("nquads"))
+
+
+def _record_from(line: str, nquads: str | None) -> _Record:
+    record = _Record(json.loads(line))
+    if nquads is not None:
+        record["nquads"] = nquads
+    record.line = line
+    return record
+
+
+def _json_line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def _in_order(pool, work, chunks: Iterator[list], in_flight: int) -> Iterator[list]:
@@ -403,7 +505,8 @@ def format_record(record: dict, nquads: bool) -> str:
     """One record as JSON lines text, or as N-Quads (errors as triples in an error graph)."""
     if not nquads:
         record.pop("nquads", None)
-        return json.dumps(record, ensure_ascii=False) + "\n"
+        line = getattr(record, "line", None)  # written by the worker (_Record)
+        return line if line is not None else _json_line(record)
     if "error" in record:
         message = json.dumps(record["case"] + ": " + record["error"])  # a valid N-Quads string literal
         return f"<{BATCH_ERROR}> <{GR.inputError}> {message} <{ERRORS_GRAPH}> .\n"

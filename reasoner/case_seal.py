@@ -113,9 +113,9 @@ def breach_query(seal: Seal) -> str:
   {{ GRAPH ?g {{ ?s ?p ?o }} FILTER ({term}) BIND ("term" AS ?kind) }}
   UNION {{
     GRAPH ?g {{ ?s ?p ?o }} FILTER (!({term}))
-    FILTER NOT EXISTS {{ GRAPH ?g {{ ?case a <{GR.Case}> .
-                                   ?case (!(<{RDF_TYPE}>|<{GR.factSubject}>)|^<{GR.factSubject}>)* ?s }} }}
-    BIND ("unreached" AS ?kind)
+    MINUS {{ GRAPH ?g {{ ?case a <{GR.Case}> .
+                       ?case (!(<{RDF_TYPE}>|<{GR.factSubject}>)|^<{GR.factSubject}>)* ?s }} }}
+    BIND ("unreached" AS ?kind)  # MINUS, not FILTER NOT EXISTS: the closure once per case, not per triple
   }}
   UNION {{ VALUES ?p {{ {derived} }} GRAPH ?g {{ ?s ?p ?o }} BIND ("derived" AS ?kind) }}
   UNION {{ VALUES ?o {{ {types} }} GRAPH ?g {{ ?s a ?o }} BIND (<{RDF_TYPE}> AS ?p) BIND ("type" AS ?kind) }}

@@ -136,6 +136,34 @@ def test_compiled_report_is_the_pyshacl_report(reasoner):
     assert compared > 50
 
 
+def test_report_as_ntriples_is_the_report_as_quads(reasoner):
+    """What batch validation loads (report_ntriples, text for speed) is the graph report_quads
+    builds, blank nodes aside: results, copied shapes and paths, conforms."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    from reasoner.engine import requirement_shapes
+    from reasoner.shacl_compiler import compile_report
+    from reasoner.shacl_report import report_ntriples, report_quads, to_rdflib
+
+    compiled = compile_report(requirement_shapes())
+    store = ox.Store()
+    for case in sorted(LIBRARY.glob("*.ttl"))[::4] + [SEED]:
+        for q in reasoner.decide_file(case).store:  # every case's checks in one store, as in a chunk
+            if q.graph_name != ox.NamedNode("urn:guideline-reasoner:graph:report"):
+                store.add(ox.Quad(q.subject, q.predicate, q.object))
+    rows = list(store.query(compiled.query))
+    assert len(rows) > 40
+    graphs = []
+    for quads in (report_quads(compiled, rows),
+                  ox.parse(report_ntriples(compiled, rows), format=ox.RdfFormat.N_TRIPLES)):
+        graph = Graph()
+        for q in quads:
+            graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+        graphs.append(graph)
+    assert len(graphs[0]) == len(graphs[1]) and isomorphic(*graphs)
+
+
 def test_nquads_and_json_lines_inputs(tmp_path, reasoner):
     nquads = tmp_path / "cases.nq"
     graph = ox.NamedNode("urn:example:seed-graph")

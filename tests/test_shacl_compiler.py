@@ -116,3 +116,43 @@ def test_batch_refuses_a_sex_of_another_datatype_like_the_single_case_path(tmp_p
         reasoner.decide_file(case)
     [record] = decide_batch([case], reasoner.kb.closure_ntriples)
     assert "sex" in record.get("error", ""), record
+
+
+def test_the_branches_are_one_balanced_union_with_the_flat_unions_solutions():
+    """Oxigraph prepares a flat A UNION B UNION C ... chain in time quadratic in its length
+    (50 ms per batch chunk for the case-input shapes), so the compiled branches nest as a
+    balanced tree: depth logarithmic in their number, the same solutions."""
+    from reasoner.paths import SHAPES_DIR
+
+    compiled = compile_report(Graph().parse(SHAPES_DIR / "case-input.ttl"))
+    where = compiled.where("?g")
+
+    def longest_chain(text: str) -> int:  # the most UNIONs directly in one group
+        stack, longest = [0], 0
+        for token in text.replace("{", " { ").replace("}", " } ").split():
+            if token == "{":
+                stack.append(0)
+            elif token == "}":
+                longest = max(longest, stack.pop())
+            elif token == "UNION":
+                stack[-1] += 1
+        return max(longest, stack[0])
+
+    flat = "\n  UNION\n  ".join(f"{{ SELECT DISTINCT ?g {keep} WHERE {{ GRAPH ?g {{ {body} }} }} }}"
+                                for keep, body in compiled.branches)
+    within = max(longest_chain(body) for _, body in compiled.branches)  # a shape's own target UNIONs
+    assert len(compiled.branches) > 60 and longest_chain(flat) == len(compiled.branches) - 1 > within
+    assert longest_chain(where) == max(within, 1)
+    store = ox.Store()
+    graph = ox.NamedNode("urn:example:case")
+    for t in ox.parse(PREFIXES + """
+            ex:c a <https://w3id.org/guideline-reasoner/ontology#Case> ;
+                 <https://w3id.org/guideline-reasoner/ontology#hasRequest> ex:r , ex:s .
+            ex:r a <https://w3id.org/guideline-reasoner/ontology#TreatmentRequest> ;
+                 <https://w3id.org/guideline-reasoner/ontology#quantity> "-3", "x" .
+            ex:s <https://w3id.org/guideline-reasoner/ontology#quantity> 1.5 .""",
+                      format=ox.RdfFormat.TURTLE):
+        store.add(ox.Quad(t.subject, t.predicate, t.object, graph))
+    query = "SELECT ?g ?focus ?value ?path ?c WHERE {{ {} }}"
+    ours = sorted(tuple(map(str, row)) for row in store.query(query.format(where)))
+    assert ours and ours == sorted(tuple(map(str, row)) for row in store.query(query.format(flat)))

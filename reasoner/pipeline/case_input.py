@@ -74,10 +74,13 @@ def parse(data: bytes | str, fmt: str, source: str, base: str) -> list[ox.Triple
         raise InputError(source, f"not valid {_FORMAT_NAMES[fmt]}: {_syntax_message(exc)}") from None
     if not triples:
         raise InputError(source, "no RDF statements in the file")
-    for triple in triples:  # ids are checked in the JSON; this catches the rest (terms expanded by @vocab)
-        for term in triple:
-            if isinstance(term, ox.NamedNode) and NOT_IN_IRI.search(term.value):
-                raise InputError(source, not_an_iri(term.value))
+    # ids are checked in the JSON; this catches the rest (terms expanded by @vocab). One search
+    # over all the case's IRIs, joined; the loop only to name the first bad one.
+    if NOT_IN_IRI.search("".join(term.value for triple in triples for term in triple if type(term) is ox.NamedNode)):
+        for triple in triples:
+            for term in triple:
+                if isinstance(term, ox.NamedNode) and NOT_IN_IRI.search(term.value):
+                    raise InputError(source, not_an_iri(term.value))
     return triples
 
 
@@ -106,6 +109,8 @@ def to_graph(triples, normalize: bool = False) -> Graph:
 # (property, class its values must fall under, what to call it): reasoner/case_names.py
 TERM_RULES = tuple((str(prop), str(kind), what) for prop, kind, what in NAMED_TERM_RULES)
 _UNNAMED_REQUEST = "give every gr:TreatmentRequest an IRI (decisions are named after it)"
+# as strings once: an rdflib namespace attribute builds a URIRef on every use (hot loops below)
+_CASE, _TREATMENT_REQUEST, _HAS_REQUEST = str(GR.Case), str(GR.TreatmentRequest), str(GR.hasRequest)
 
 
 class CaseCheck:
@@ -191,7 +196,7 @@ class CaseCheck:
         named graph its key names."""
         found: dict[str, Problem] = {}
         for graph, triples in cases.items():
-            if not any(t.predicate.value == RDF_TYPE and t.object.value == str(GR.Case) for t in triples):
+            if not any(t.predicate.value == RDF_TYPE and t.object.value == _CASE for t in triples):
                 found[graph] = (None, "no gr:Case in it: not a case file")
         for graph, problem in self._shape_problems(store, cases).items():
             found.setdefault(graph, problem)
@@ -224,8 +229,11 @@ class CaseCheck:
         return first
 
     def _unknown_term(self, triples: list[ox.Triple]) -> Problem | None:
+        by_property: dict[str, list[ox.Triple]] = {}  # one pass: each .value is a new string from Oxigraph
+        for t in triples:
+            by_property.setdefault(t.predicate.value, []).append(t)
         for prop, kind, what in TERM_RULES:
-            values = sorted(((str(t.subject), str(t.object)), t.object) for t in triples if t.predicate.value == prop)
+            values = sorted(((str(t.subject), str(t.object)), t.object) for t in by_property.get(prop, ()))
             for (subject, _), value in values:
                 if value.value not in self.known[kind] or not isinstance(value, ox.NamedNode):
                     return (f"{_short_text(subject)} {_short_text(prop)}",
@@ -252,9 +260,9 @@ class CaseCheck:
 
 def _unnamed_requests(triples: list[ox.Triple]) -> Problem | None:
     unnamed = {t.subject for t in triples if isinstance(t.subject, ox.BlankNode)
-               and t.predicate.value == RDF_TYPE and t.object.value == str(GR.TreatmentRequest)}
+               and t.predicate.value == RDF_TYPE and t.object.value == _TREATMENT_REQUEST}
     # a request by its place, typed or not
-    unnamed |= {t.object for t in triples if t.predicate.value == str(GR.hasRequest) and isinstance(t.object, ox.BlankNode)}
+    unnamed |= {t.object for t in triples if t.predicate.value == _HAS_REQUEST and isinstance(t.object, ox.BlankNode)}
     return (f"{len(unnamed)} blank-node request(s)", _UNNAMED_REQUEST) if unnamed else None
 
 

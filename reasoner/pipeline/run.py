@@ -50,7 +50,7 @@ class CaseInput:
     def of(cls, triples, key: object = None) -> CaseInput:
         triples = tuple(triples)
         cases = frozenset(t.subject.value for t in triples
-                          if t.predicate.value == RDF_TYPE and t.object.value == GR.Case)
+                          if t.predicate.value == RDF_TYPE and t.object.value == _CASE)
         return cls(cases, triples, input_hash(triples), key)
 
     def with_surgery_authorized(self, approved: set[str]) -> CaseInput:
@@ -60,6 +60,7 @@ class CaseInput:
         return replace(self, triples=self.triples + added)
 
 
+_CASE = GR.Case  # once: read in a loop over every triple
 _HAS_FINDING = ox.NamedNode(GR.hasFinding)
 _SURGERY_AUTHORIZED = ox.NamedNode(GR.SurgeryAuthorized)
 
@@ -110,9 +111,13 @@ def input_hash(triples) -> str:
     """SHA-256 of the case's triples in a canonical text form (sorted N-Triples, blank nodes
     written alike, each triple once: a graph is a set, and a triple stated twice is one), so
     the same input gives the same hash whatever path read it."""
-    distinct = {(t.subject, t.predicate, t.object) for t in triples}  # two blank nodes stay two lines
-    lines = sorted(" ".join("_:b" if isinstance(term, ox.BlankNode) else str(term) for term in triple)
-                   for triple in distinct)
+    lines = []
+    for triple in {(t.subject, t.predicate, t.object) for t in triples}:  # two blank nodes stay two lines
+        if type(triple[0]) is ox.BlankNode or type(triple[2]) is ox.BlankNode:
+            lines.append(" ".join("_:b" if isinstance(term, ox.BlankNode) else str(term) for term in triple))
+        else:
+            lines.append("%s %s %s" % triple)
+    lines.sort()
     return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 

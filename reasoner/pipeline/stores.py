@@ -98,10 +98,10 @@ class ChunkStore:
         self.store.update(_insert(query) if query.path else query.as_insert())
 
     def validate(self) -> None:
-        from reasoner.shacl_report import report_quads
+        from reasoner.shacl_report import report_ntriples
 
         compiled = compiled_requirements()
-        self.store.extend(report_quads(compiled, self.store.query(compiled.query)))
+        self.store.load(report_ntriples(compiled, self.store.query(compiled.query)), format=ox.RdfFormat.N_TRIPLES)
 
     def select(self, query: queries.Query) -> list[dict]:
         return rows(self.store.query(query.text))
