@@ -53,6 +53,16 @@ def reasoner_server(store: Path, *extra: str):
         yield base
 
 
+def stop(process: subprocess.Popen, seconds: float) -> None:
+    """Ask a server process to end; kill it if it has not within `seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
 def serve_process(store: Path, *extra: str):
     """A real `serve` on a free loopback port: (base URL, the process)."""
@@ -65,11 +75,7 @@ def serve_process(store: Path, *extra: str):
         wait_until_up(f"{base}/sparql", process, headers={"Authorization": f"Bearer {token}"} if token else None)
         yield base, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, 10)
 
 
 def chunked_post(port: int, total: int, chunk: int = 64 * 1024) -> tuple[int | None, int]:
@@ -114,8 +120,7 @@ def oxigraph_server(location: Path):
         wait_until_up(f"{base}/query?query=ASK%7B%7D", process)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process, 10)
 
 
 # Virtuoso with every file in one folder, on free ports, nothing else of the system used.
@@ -166,8 +171,4 @@ def virtuoso_server(folder: Path):
         assert grant.returncode == 0, grant.stdout + grant.stderr
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, 30)

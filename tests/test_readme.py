@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -111,12 +111,6 @@ def test_the_json_excerpt_is_the_programs(scratch: Path):
         assert printed[decision["request"]] == decision
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_endpoint_example_answers_what_the_readme_shows(scratch: Path):
     """The SPARQL endpoint section: load, serve, then the query and its CSV answer."""
     all_blocks = blocks()
@@ -146,8 +140,7 @@ def test_the_endpoint_example_answers_what_the_readme_shows(scratch: Path):
                 time.sleep(0.3)
         assert text.replace("\r\n", "\n").strip() == answer.strip()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server, 30)
 
 
 def command_rows() -> dict[str, str]:

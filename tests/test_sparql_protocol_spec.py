@@ -25,7 +25,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 
 from conftest import ROOT, assert_isomorphic
-from servers import free_port, reasoner_server
+from servers import free_port, reasoner_server, stop
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 ONE, TWO = "http://example.org/graph/one", "http://example.org/graph/two"
@@ -299,8 +299,7 @@ def first_two_lines_of_serve(store, *options) -> list[str]:
     try:
         return [process.stderr.readline(), process.stderr.readline()]
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop(process, 20)
 
 
 def test_a_non_loopback_host_without_a_token_warns_that_health_data_is_exposed(store):
