@@ -2,7 +2,10 @@
 OWL RL closure, compiled shapes, the input rules read from the knowledge base): files in
 $XDG_CACHE_HOME/guideline-reasoner/ (~/.cache/ when unset), each named by a hash of
 everything it is made from, so a changed input is a new name and never a stale file. A
-cache that cannot be written costs the time, never the answer."""
+cache that cannot be written costs the time, never the answer. Each kind of file (the
+name before its hash) keeps its KEEP most recently used versions: a new one pushes out the
+least recently used, so editing the knowledge base all day does not fill the disk, while
+a few checkouts of different versions sharing the cache do not push each other out."""
 
 from __future__ import annotations
 
@@ -13,16 +16,25 @@ from importlib.util import find_spec
 from pathlib import Path
 
 
+KEEP = 4  # versions kept per kind of file
+
+
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "guideline-reasoner"
 
 
 def read(name: str) -> bytes | None:
+    path = cache_dir() / name
     try:
-        return (cache_dir() / name).read_bytes()
+        data = path.read_bytes()
     except OSError:
         return None
+    try:
+        os.utime(path)  # used now: the last to be pushed out
+    except OSError:
+        pass
+    return data
 
 
 def write(name: str, data: bytes) -> None:
@@ -33,8 +45,26 @@ def write(name: str, data: bytes) -> None:
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
             tmp.write(data)
         os.replace(tmp.name, path)
+        _evict(path)
     except OSError:
         pass  # a read-only home only costs the cache, never the answer
+
+
+def _evict(written: Path) -> None:
+    """Remove the versions of `written`'s kind beyond the KEEP most recently used."""
+    kind = written.name.rsplit("-", 1)[0]
+    versions = []
+    for path in written.parent.glob(f"{kind}-*"):
+        if path.name.rsplit("-", 1)[0] == kind and path != written:
+            try:
+                versions.append((path.stat().st_mtime, path))
+            except OSError:
+                continue  # removed meanwhile by another process
+    for _, path in sorted(versions, reverse=True)[KEEP - 1:]:
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def key(*parts: bytes | str) -> str:

@@ -146,3 +146,25 @@ def test_a_command_parsed_alone_is_parsed_as_by_the_whole_command_line():
         assert command_parser(alone, name).format_help() == command_parser(whole, name).format_help(), name
     argv = ["decide", SEED, "--format", "json", "-o", "out.json"]
     assert build_parser(only="decide").parse_args(argv) == whole.parse_args(argv)
+
+
+def test_the_cache_keeps_the_most_recently_used_versions_of_each_kind(tmp_path, monkeypatch):
+    """Each new version of a file (a knowledge base edited again) is a new name; the cache
+    keeps KEEP versions of each kind, pushing out the least recently used, and never
+    another kind's files."""
+    from reasoner import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "guideline-reasoner"
+    cache.write("shapes-0000000000000000.json", b"other kind")
+    for n in range(cache.KEEP):
+        cache.write(f"kb-{n:016x}.nt", b"v%d" % n)
+        stamp = 1_000_000 + n  # n used last: the file times, not the clock's resolution, order them
+        os.utime(folder / f"kb-{n:016x}.nt", (stamp, stamp))
+    assert cache.read(f"kb-{0:016x}.nt") == b"v0"  # read: now the most recently used
+    cache.write(f"kb-{99:016x}.nt", b"new")
+    kept = sorted(p.name for p in folder.glob("kb-*"))
+    assert len(kept) == cache.KEEP
+    assert f"kb-{1:016x}.nt" not in kept  # the least recently used one went
+    assert {f"kb-{0:016x}.nt", f"kb-{99:016x}.nt"} <= set(kept)
+    assert (folder / "shapes-0000000000000000.json").read_bytes() == b"other kind"
