@@ -10,7 +10,7 @@ import difflib
 import re
 from typing import Iterable
 
-from reasoner.namespaces import GR_NS as GR, KB_NS as KB  # plain strings: no rdflib on the decide path
+from reasoner.namespaces import GR_NS as GR, KB_NS as KB, RDF_TYPE, RDFS_NS, RDFS_SUBCLASS_OF  # plain strings: no rdflib on the decide path
 
 # (property, class its values must fall under, what to call it)
 TERM_RULES = (
@@ -21,8 +21,8 @@ TERM_RULES = (
     (GR.hasFinding, GR.ClinicalFinding, "finding"),
 )
 TERM_KINDS = tuple(dict.fromkeys(kind for _, kind, _ in TERM_RULES))
-_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
-_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_SUBCLASS = RDFS_SUBCLASS_OF
+_TYPE = RDF_TYPE
 
 
 def known_terms(triples: Iterable[tuple[str, str, str]]) -> dict[str, set[str]]:
@@ -72,7 +72,7 @@ def term_query() -> str:
     not a known term of its property's kind, read from the knowledge base in the default
     graph; the rules are TERM_RULES."""
     rules = " ".join(f"(<{prop}> <{kind}>)" for prop, kind, _ in TERM_RULES)
-    return f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    return f"""PREFIX rdfs: <{RDFS_NS}>
 SELECT ?g ?subject ?property ?value WHERE {{
   VALUES (?property ?kind) {{ {rules} }}
   GRAPH ?g {{ ?subject ?property ?value }}

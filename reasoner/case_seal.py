@@ -28,11 +28,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from reasoner.case_names import local, suggestion
-from reasoner.namespaces import GR_NS as GR, KB_NS as KB, Names, RDF_TYPE  # plain strings: checking needs no rdflib
-
-OWL = Names("http://www.w3.org/2002/07/owl#")
-RDFS = Names("http://www.w3.org/2000/01/rdf-schema#")
-SKOS = Names("http://www.w3.org/2004/02/skos/core#")
+from reasoner.namespaces import (  # plain strings: checking needs no rdflib
+    GR_NS as GR, KB_NS as KB, OWL_NS as OWL, PROV_NS as PROV, RDF_TYPE, RDFS_NS as RDFS, SKOS_NS as SKOS)
 
 PIPELINE_DOMAINS = (GR.Decision, GR.RequirementCheck)
 WHY = {
@@ -46,7 +43,7 @@ WHY = {
 CASE_CLASSES = (GR.Case, GR.Patient, GR.TreatmentEpisode, GR.TreatmentRequest, GR.TextSpan, GR.CaseFact)
 # a node's kind by its place: the object of this property is one of this class
 PLACES = ((GR.hasRequest, GR.TreatmentRequest), (GR.hasTreatmentEpisode, GR.TreatmentEpisode),
-          (GR.hasPatient, GR.Patient), ("http://www.w3.org/ns/prov#wasDerivedFrom", GR.TextSpan))
+          (GR.hasPatient, GR.Patient), (PROV.wasDerivedFrom, GR.TextSpan))
 _PROPERTY_TYPES = {str(OWL.ObjectProperty), str(OWL.DatatypeProperty), str(OWL.AnnotationProperty)}
 
 

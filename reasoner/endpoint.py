@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from reasoner.namespaces import FORMATS_NS, SD_NS
 from reasoner.paths import QUERIES_DIR
 from reasoner.protocol_request import ProtocolError, read_query_operation
 from reasoner.query_runner import Answer, QueryRunner, negotiate, open_spool
@@ -102,7 +103,7 @@ def service_description(endpoint: str, accept: str) -> Response:
     the Accept header (Turtle by default)."""
     from rdflib import RDF, BNode, Graph, Namespace, URIRef
 
-    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    sd = Namespace(str(SD_NS))
     graph = Graph()
     graph.bind("sd", sd)
     service = BNode("service")
@@ -111,7 +112,7 @@ def service_description(endpoint: str, accept: str) -> Response:
     graph.add((service, sd.supportedLanguage, sd.SPARQL11Query))
     graph.add((service, sd.feature, sd.UnionDefaultGraph))
     for name in RESULT_FORMATS.values():
-        graph.add((service, sd.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
+        graph.add((service, sd.resultFormat, URIRef(FORMATS_NS + name)))
     media = negotiate(accept, DESCRIPTION_FORMATS)
     return Response(graph.serialize(format=DESCRIPTION_FORMATS[media], encoding="utf-8"), media_type=media)
 

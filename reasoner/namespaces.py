@@ -19,6 +19,11 @@ GR_NS = Names("https://w3id.org/guideline-reasoner/ontology#")
 KB_NS = Names("https://w3id.org/guideline-reasoner/kb#")
 SH_NS = Names("http://www.w3.org/ns/shacl#")
 PROV_NS = Names("http://www.w3.org/ns/prov#")
+OWL_NS = Names("http://www.w3.org/2002/07/owl#")
+RDFS_NS = Names("http://www.w3.org/2000/01/rdf-schema#")
+SKOS_NS = Names("http://www.w3.org/2004/02/skos/core#")
+SD_NS = Names("http://www.w3.org/ns/sparql-service-description#")  # the endpoint's service description
+FORMATS_NS = Names("http://www.w3.org/ns/formats/")  # result formats, named in that description
 _RDFLIB_NAMESPACES = {"GR": GR_NS, "KB": KB_NS, "SH": SH_NS, "PROV": PROV_NS}
 
 
@@ -41,6 +46,12 @@ CONTEXT_IRI = "https://w3id.org/guideline-reasoner/context.jsonld"
 # Relative ids of JSON cases resolve against this base plus the file's stem (or, in a JSON
 # lines batch input, the file's stem and line number).
 CASE_BASE = "https://w3id.org/guideline-reasoner/case/"
+# Cases written by the importers: + the letter's or bundle's id, then "#" and the node.
+LETTER_BASE = "https://w3id.org/guideline-reasoner/letter/"
+FHIR_BASE = "https://w3id.org/guideline-reasoner/fhir/"
+# FHIR: a code system and an extension the bundle reader looks for by name.
+SNOMED = "http://snomed.info/sct"
+PAS_REQUESTED_SERVICE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-requestedService"
 
 # The knowledge base ontology, whose owl:versionInfo is the knowledge-base version.
 KB_ONTOLOGY = "https://w3id.org/guideline-reasoner/kb"
@@ -55,17 +66,21 @@ REPORT_GRAPH = GRAPH + "report"
 ERRORS_GRAPH = GRAPH + "errors"           # batch N-Quads output: one triple per refused case
 BATCH_CASE = "urn:guideline-reasoner:batch:"  # + the case's place in its chunk: its graph there
 BATCH_ERROR = BATCH_CASE + "error"
+# The compiled shapes (reasoner/shacl_plan.py): a name standing for each result's blank
+# node, and the graph of each source's terms in the cached plan (+ its number).
+SHACL_PLAN_RESULT = "urn:guideline-reasoner:shacl-plan:result"
+SHACL_PLAN_SOURCE = "urn:guideline-reasoner:shacl-plan:source:"
 
 PREFIXES = {
     "gr": str(GR_NS),
     "kb": str(KB_NS),
     "sh": str(SH_NS),
     "prov": str(PROV_NS),
-    "owl": "http://www.w3.org/2002/07/owl#",
+    "owl": str(OWL_NS),
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "rdfs": str(RDFS_NS),
+    "xsd": XSD,
+    "skos": str(SKOS_NS),
     "dcterms": "http://purl.org/dc/terms/",
 }
 

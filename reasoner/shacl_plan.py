@@ -17,9 +17,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from reasoner import cache
-from reasoner.namespaces import RDF_TYPE, SH_NS as SH, XSD
+from reasoner.namespaces import RDF_TYPE, SH_NS as SH, SHACL_PLAN_RESULT, SHACL_PLAN_SOURCE, XSD
 
-_RESULT = ox.NamedNode("urn:guideline-reasoner:shacl-plan:result")  # stands for each result's blank node
+_RESULT = ox.NamedNode(SHACL_PLAN_RESULT)  # stands for each result's blank node
 _TYPE = ox.NamedNode(RDF_TYPE)
 _RESULT_PATH = ox.NamedNode(SH.resultPath)
 
@@ -131,7 +131,7 @@ def cached_plan(shapes_file: Path) -> ShapePlan:
 # On disk: JSON, with the terms of every source in one N-Quads document, each source's in a
 # graph of its own (one parse; the blank path and the blank nodes of its copies keep their
 # labels, so they stay one node).
-_SOURCE = "urn:guideline-reasoner:shacl-plan:source:"
+_SOURCE = SHACL_PLAN_SOURCE
 
 
 def _dumps(plan: ShapePlan) -> bytes:

@@ -32,13 +32,10 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
 from reasoner.fhir.bundle import Bundle
 from reasoner.fhir.codes import CodeMap, Coding, Meaning
-from reasoner.namespaces import GR
+from reasoner.namespaces import FHIR_BASE, GR, PAS_REQUESTED_SERVICE as REQUESTED_SERVICE, SNOMED
 
-FHIR_BASE = "https://w3id.org/guideline-reasoner/fhir/"
-SNOMED = "http://snomed.info/sct"
 # SNOMED CT compositional grammar: a body structure refined by laterality (272741003 |Laterality|)
 LATERALITY_REFINED = re.compile(r"^\s*(\d+)\s*:\s*(?:\{\s*)?272741003\s*=\s*(\d+)\s*\}?\s*$")
-REQUESTED_SERVICE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-requestedService"
 OPEN_STATUSES = {"active", "draft", "on-hold"}          # a request still to be decided
 STRUCK = {"entered-in-error", "cancelled"}              # records that say nothing
 ACTIVE_CONDITION = {"active", "recurrence", "relapse"}

@@ -15,9 +15,8 @@ from reasoner.letters.items import ParsedItem
 from reasoner.letters.sections import Letter, Span
 from reasoner.letters.dates import us_date
 from reasoner.letters.summary import PLANNED_SURGERY, SummaryFacts, sentences_around
-from reasoner.namespaces import GR, PROV
+from reasoner.namespaces import GR, LETTER_BASE, PROV
 
-LETTER_BASE = "https://w3id.org/guideline-reasoner/letter/"
 # A surgery item and the postsurgical condition its post-operative items are for
 POSTSURGICAL = (
     (r"meniscectomy|knee", "StatusPostMeniscectomy"),
