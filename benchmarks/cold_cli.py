@@ -7,7 +7,7 @@ it), against the 0.5 s target of issue 14.
 
 Each run is `python -m reasoner decide CASE` in a fresh interpreter with the output thrown
 away; the figure is the wall time of the whole process, startup included. The caches
-(knowledge-base closure, compiled shapes, input rules: reasoner/cache.py) are warmed by one
+(knowledge-base closure, compiled shapes, input rules: reasoner/kb/cache.py) are warmed by one
 untimed run first, as after any first use; `--no-cache` points XDG_CACHE_HOME at an empty
 folder for every run instead, to time a first start. Also printed: a bare `python -c pass`
 (what no command can beat on this machine now) and the ratio of the fastest run to the

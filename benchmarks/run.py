@@ -97,8 +97,8 @@ def _peak_mb() -> float:
 
 
 def run_pipeline(path: str) -> tuple[float, float]:
-    from reasoner import batch
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.pipeline import batch
+    from reasoner.kb.knowledge import KnowledgeBase
 
     kb = KnowledgeBase().closure_ntriples
     start = time.perf_counter()
@@ -111,9 +111,9 @@ def run_naive(path: str) -> tuple[float, float]:
     from pyshacl import validate
     from rdflib import Dataset, Graph
 
-    from reasoner import queries
-    from reasoner.engine import requirement_shapes
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.pipeline import queries
+    from reasoner.pipeline.engine import requirement_shapes
+    from reasoner.kb.knowledge import KnowledgeBase
 
     kb = KnowledgeBase().closure_ntriples
     start = time.perf_counter()
@@ -163,8 +163,8 @@ def run_floor(path: str) -> tuple[float, float]:
 
 def run_phases(path: str, limit: int = 1000) -> dict:
     """Where the pipeline's time goes: CPU seconds per phase per 1,000 cases, one process."""
-    from reasoner import batch
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.pipeline import batch
+    from reasoner.kb.knowledge import KnowledgeBase
 
     return batch.phase_seconds([Path(path)], KnowledgeBase().closure_ntriples, limit)
 

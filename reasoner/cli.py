@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reasoner import __version__
 from reasoner.errors import InputError
-from reasoner.output_formats import output_format
+from reasoner.output.formats import output_format
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -197,7 +197,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog="examples:\n  guideline-reasoner terms --kind region knee\n"
                "  guideline-reasoner terms --kind property\n  guideline-reasoner terms deficit --format json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    from reasoner.case_terms import KINDS
+    from reasoner.cases.terms import KINDS
 
     terms.add_argument("word", nargs="?", metavar="WORD",
                        help="only names whose name, label or JSON key holds WORD (any case)")
@@ -243,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_decide(args) -> int:
-    from reasoner import render
-    from reasoner.engine import Reasoner
+    from reasoner.output import render
+    from reasoner.pipeline.engine import Reasoner
 
     if args.batch:
         return _run_batch(args)
@@ -252,7 +252,7 @@ def run_decide(args) -> int:
     if bool(args.endpoint) != bool(args.gsp):
         raise InputError("--endpoint/--gsp", "give both the query URL and the Graph Store Protocol URL")
     if args.endpoint:
-        from reasoner.remote import RemoteReasoner
+        from reasoner.pipeline.remote import RemoteReasoner
 
         reasoner = RemoteReasoner(args.endpoint, args.gsp)
     else:
@@ -272,7 +272,7 @@ def run_decide(args) -> int:
 
 
 def _run_batch(args) -> int:
-    from reasoner import batch
+    from reasoner.pipeline import batch
 
     if args.format is not None:
         raise InputError("--format", "does not apply to --batch: records are JSON lines, or N-Quads with -o OUT.nq")
@@ -308,8 +308,8 @@ def _run_batch(args) -> int:
 
 
 def _decide_numbered(args, **options):
-    from reasoner import batch
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.pipeline import batch
+    from reasoner.kb.knowledge import KnowledgeBase
 
     return batch.decide_numbered(args.cases, KnowledgeBase().closure_ntriples, jobs=max(args.jobs, 1),
                                  chunk_size=args.chunk_size, progress=batch.progress_bar(), **options)
@@ -322,7 +322,7 @@ def _graph(triples):
 
 
 def _keep(store_dir: Path, reasoner, cases, results) -> None:
-    from reasoner import store
+    from reasoner.serve import store
 
     target = _open_store(store_dir)
     try:
@@ -336,7 +336,7 @@ def _keep(store_dir: Path, reasoner, cases, results) -> None:
 
 
 def _open_store(store_dir: Path | None, read_only: bool = False):
-    from reasoner import store
+    from reasoner.serve import store
 
     path = store_dir or store.DEFAULT_STORE
     try:
@@ -346,7 +346,7 @@ def _open_store(store_dir: Path | None, read_only: bool = False):
 
 
 def run_load(args) -> int:
-    from reasoner.engine import Reasoner
+    from reasoner.pipeline.engine import Reasoner
 
     reasoner = Reasoner()
     cases = [(path, reasoner.load(path)) for path in args.cases]
@@ -355,7 +355,7 @@ def run_load(args) -> int:
 
 
 def _default_store() -> Path:
-    from reasoner.store import DEFAULT_STORE
+    from reasoner.serve.store import DEFAULT_STORE
 
     return DEFAULT_STORE
 
@@ -363,8 +363,8 @@ def _default_store() -> Path:
 def run_serve(args) -> int:
     import uvicorn
 
-    from reasoner import serve_options
-    from reasoner.endpoint import create_app
+    from reasoner.serve import options as serve_options
+    from reasoner.serve.endpoint import create_app
 
     token = serve_options.checked_token(args.token, os.environ)
     serve_options.checked_numbers(args.workers, args.timeout, args.max_result_mb)
@@ -409,8 +409,9 @@ def _refresh_on_hangup(runner) -> None:
 
 
 def run_validate(args) -> int:
-    from reasoner import render, validation_report
-    from reasoner.engine import Reasoner
+    from reasoner.output import render
+    from reasoner.output import validation_report
+    from reasoner.pipeline.engine import Reasoner
 
     fmt = output_format("validate", args.output, args.format, "text")
     result = Reasoner().decide_file(args.case)
@@ -424,8 +425,8 @@ def run_validate(args) -> int:
 
 
 def run_report(args) -> int:
-    from reasoner import report
-    from reasoner.engine import Reasoner
+    from reasoner.output import report
+    from reasoner.pipeline.engine import Reasoner
 
     fmt = output_format("report", args.output, args.format, "markdown")
     reasoner = Reasoner()
@@ -435,7 +436,7 @@ def run_report(args) -> int:
 
 
 def run_diff(args) -> int:
-    from reasoner import kb_diff
+    from reasoner.kb import diff as kb_diff
 
     changes = kb_diff.compare(_catalog(args.old_kb), _catalog(args.new_kb), args.cases)
     emit(kb_diff.as_json(changes) if args.format == "json" else kb_diff.as_text(changes), None)
@@ -473,18 +474,18 @@ def run_import_letter(args) -> int:
 
 def _case_file_text(graph, fmt: str) -> str:
     """A written case: JSON-LD in the published context, or Turtle."""
-    from reasoner.render import bind_prefixes
+    from reasoner.output.render import bind_prefixes
 
     graph = bind_prefixes(graph)
     if fmt == "json-ld":
-        from reasoner.jsonld_contexts import published_context
+        from reasoner.cases.jsonld_contexts import published_context
 
         return graph.serialize(format="json-ld", context=published_context(), indent=2)
     return graph.serialize(format="turtle")
 
 
 def run_import_fhir(args) -> int:
-    from reasoner.engine import Reasoner
+    from reasoner.pipeline.engine import Reasoner
 
     fmt = output_format("import-fhir", args.output, None, "turtle")
     imported = Reasoner().import_fhir(args.bundle)
@@ -496,7 +497,7 @@ def run_import_fhir(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    from reasoner.engine import Reasoner
+    from reasoner.pipeline.engine import Reasoner
     from reasoner.letters import evaluation
 
     fmt = output_format("evaluate", args.output, args.format, "text")
@@ -535,8 +536,8 @@ def _read_main_reasons(path: Path) -> dict[tuple[str, int], str]:
 
 
 def run_kb(args) -> int:
-    from reasoner import kb_summary
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.kb import summary as kb_summary
+    from reasoner.kb.knowledge import KnowledgeBase
 
     data = kb_summary.summary(KnowledgeBase())
     emit(kb_summary.as_json(data) if args.format == "json" else kb_summary.as_text(data), None)
@@ -544,8 +545,8 @@ def run_kb(args) -> int:
 
 
 def run_terms(args) -> int:
-    from reasoner import case_terms
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.cases import terms as case_terms
+    from reasoner.kb.knowledge import KnowledgeBase
 
     found = case_terms.terms(KnowledgeBase(), args.kind, args.word)
     emit(case_terms.as_json(found) if args.format == "json" else case_terms.as_text(found), None)
@@ -553,7 +554,7 @@ def run_terms(args) -> int:
 
 
 def run_check(args) -> int:
-    from reasoner import selfcheck
+    from reasoner.kb import selfcheck
 
     problems = selfcheck.run(print)
     return EXIT_FINDINGS if problems else EXIT_OK

@@ -66,7 +66,7 @@ REPORT_GRAPH = GRAPH + "report"
 ERRORS_GRAPH = GRAPH + "errors"           # batch N-Quads output: one triple per refused case
 BATCH_CASE = "urn:guideline-reasoner:batch:"  # + the case's place in its chunk: its graph there
 BATCH_ERROR = BATCH_CASE + "error"
-# The compiled shapes (reasoner/shacl_plan.py): a name standing for each result's blank
+# The compiled shapes (reasoner/shacl/plan.py): a name standing for each result's blank
 # node, and the graph of each source's terms in the cached plan (+ its number).
 SHACL_PLAN_RESULT = "urn:guideline-reasoner:shacl-plan:result"
 SHACL_PLAN_SOURCE = "urn:guideline-reasoner:shacl-plan:source:"

@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 LIBRARY = HERE / "case-library"
 sys.path.insert(0, str(HERE.parent))
 
-from reasoner.knowledge import KnowledgeBase  # noqa: E402
+from reasoner.kb.knowledge import KnowledgeBase  # noqa: E402
 from reasoner.namespaces import GR  # noqa: E402
 
 BASE = "https://w3id.org/guideline-reasoner/case-library/"

@@ -13,7 +13,7 @@ OUTPUT = Path(__file__).resolve().parent / "output"
 
 @pytest.fixture(scope="session")
 def reasoner():
-    from reasoner.engine import Reasoner
+    from reasoner.pipeline.engine import Reasoner
 
     return Reasoner()
 
@@ -23,7 +23,7 @@ def local_name(iri: str) -> str:
 
 
 def decisions_by_request(result) -> dict[str, dict]:
-    from reasoner.render import decision_records
+    from reasoner.output.render import decision_records
 
     return {local_name(record["request"]): record for record in decision_records(result)}
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from conftest import FIXTURES, ROOT, assert_isomorphic
-from reasoner.batch import decide_batch
-from reasoner.render import decision_records
+from reasoner.pipeline.batch import decide_batch
+from reasoner.output.render import decision_records
 
 LIBRARY = ROOT / "tests" / "case-library"
 SEED = ROOT / "examples" / "seed-case.ttl"
@@ -82,9 +82,9 @@ def test_every_bad_input_yields_the_single_case_error(reasoner):
 
 
 def test_compiled_shacl_finds_what_pyshacl_finds(reasoner):
-    from reasoner.engine import requirement_shapes
+    from reasoner.pipeline.engine import requirement_shapes
     from reasoner.namespaces import SH
-    from reasoner.shacl_compiler import compile_shapes
+    from reasoner.shacl.compiler import compile_shapes
 
     query = compile_shapes(requirement_shapes())
     for case in sorted(LIBRARY.glob("*.ttl"))[::7] + [SEED]:
@@ -97,7 +97,7 @@ def test_compiled_shacl_finds_what_pyshacl_finds(reasoner):
 def _result_keys(graph, results) -> list[tuple]:
     """A report's results, comparable: paths as SPARQL path text, shapes by term."""
     from reasoner.namespaces import SH
-    from reasoner.shacl_compiler import _Compiler
+    from reasoner.shacl.compiler import _Compiler
 
     keys = []
     for r in results:
@@ -114,10 +114,10 @@ def test_compiled_report_is_the_pyshacl_report(reasoner):
     focus node, value, source shape, component, severity, path and messages, and conforms."""
     from rdflib import Graph
 
-    from reasoner.engine import requirement_shapes
+    from reasoner.pipeline.engine import requirement_shapes
     from reasoner.namespaces import SH
-    from reasoner.shacl_compiler import compile_report
-    from reasoner.shacl_report import report_quads, to_rdflib
+    from reasoner.shacl.compiler import compile_report
+    from reasoner.shacl.report import report_quads, to_rdflib
 
     compiled = compile_report(requirement_shapes())
     compared = 0
@@ -142,9 +142,9 @@ def test_report_as_ntriples_is_the_report_as_quads(reasoner):
     from rdflib import Graph
     from rdflib.compare import isomorphic
 
-    from reasoner.engine import requirement_shapes
-    from reasoner.shacl_compiler import compile_report
-    from reasoner.shacl_report import report_ntriples, report_quads, to_rdflib
+    from reasoner.pipeline.engine import requirement_shapes
+    from reasoner.shacl.compiler import compile_report
+    from reasoner.shacl.report import report_ntriples, report_quads, to_rdflib
 
     compiled = compile_report(requirement_shapes())
     store = ox.Store()
@@ -200,7 +200,7 @@ def _kill_half_way_and_resume(tmp_path, name: str, inputs: tuple[Path, ...] = (L
     import signal
     import time
 
-    from reasoner.batch import read_inputs
+    from reasoner.pipeline.batch import read_inputs
 
     out = tmp_path / name
     log = tmp_path / f"{name}.partial.log"
@@ -262,7 +262,7 @@ def test_nquads_split_by_pattern_matches_the_full_parser(tmp_path):
     """The fast N-Quads split (by line pattern, a line it cannot match parsed alone) gives
     the cases the full parser gives, with escapes, language tags, blank nodes, comments and
     graphs split across the file."""
-    from reasoner.batch import _nquads_cases
+    from reasoner.pipeline.batch import _nquads_cases
 
     good = tmp_path / "good.nq"
     good.write_text(NQUADS + '<urn:e>\t<urn:p>   "tabs"   <urn:g1>   .\n')  # odd spacing: parsed alone
@@ -275,7 +275,7 @@ def test_nquads_split_by_pattern_matches_the_full_parser(tmp_path):
 def test_a_bad_nquads_line_is_an_error_record_for_its_case_only(tmp_path):
     """One line that is not N-Quads makes an error record for the graph its label names,
     saying which line; every other case of the file is read as if the line were not there."""
-    from reasoner.batch import _nquads_cases
+    from reasoner.pipeline.batch import _nquads_cases
 
     bad = tmp_path / "bad.nq"
     bad.write_text(NQUADS + '<urn:a> <urn:p> "no closing quote <urn:g2> .\n')
@@ -291,7 +291,7 @@ def test_a_bad_line_without_a_graph_label_fails_the_cases_beside_it(tmp_path):
     """A line whose graph cannot be read is an error record of its own, and the graphs of the
     statements before and after it (which it most likely belonged to) are errors too, so
     no case is decided with a statement silently missing; the others are decided."""
-    from reasoner.batch import _nquads_cases
+    from reasoner.pipeline.batch import _nquads_cases
 
     grouped = ('<urn:a> <urn:p> "1" <urn:g1> .\n<urn:a> <urn:q> "2" <urn:g1> .\n'
                '<urn:b> <urn:p> "3" <urn:g2> .\n<urn:b> <urn:p> "cut off\n<urn:b> <urn:q> "4" <urn:g2> .\n'

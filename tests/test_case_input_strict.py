@@ -149,7 +149,7 @@ def _with_ids(document):
 
 
 def test_plain_strings_give_the_graph_of_the_id_form(tmp_path):
-    from reasoner.case_loader import read_case
+    from reasoner.cases.loader import read_case
 
     plain, ids = tmp_path / "case.json", tmp_path / "ids" / "case.json"
     ids.parent.mkdir()
@@ -165,7 +165,7 @@ def test_plain_strings_give_the_graph_of_the_id_form(tmp_path):
 
 
 def test_ontology_names_as_keys_work_like_the_short_keys(tmp_path):
-    from reasoner.case_loader import read_case
+    from reasoner.cases.loader import read_case
 
     short = json_case(episode=EPISODE)
     long = {("hasDiagnosis" if k == "diagnoses" else "hasRequest" if k == "requests"

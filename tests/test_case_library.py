@@ -72,7 +72,7 @@ def test_coverage_report(reasoner):
     """Every recommendation has both cases unless it cannot by construction, and every
     requirement shape was seen met and not met. Writes tests/output/case-library-coverage.txt."""
     from build_case_library import Library
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.kb.knowledge import KnowledgeBase
 
     lib = Library(KnowledgeBase())
     recs = lib.recs()

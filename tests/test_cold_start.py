@@ -76,7 +76,7 @@ ex:S a sh:NodeShape ; sh:targetClass ex:C ;
 def test_a_changed_shapes_file_is_compiled_again(tmp_path, monkeypatch):
     import pyoxigraph as ox
 
-    from reasoner.shacl_plan import cached_plan, report_quads
+    from reasoner.shacl.plan import cached_plan, report_quads
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     shapes = tmp_path / "shapes.ttl"
@@ -152,7 +152,7 @@ def test_the_cache_keeps_the_most_recently_used_versions_of_each_kind(tmp_path, 
     """Each new version of a file (a knowledge base edited again) is a new name; the cache
     keeps KEEP versions of each kind, pushing out the least recently used, and never
     another kind's files."""
-    from reasoner import cache
+    from reasoner.kb import cache
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     folder = tmp_path / "guideline-reasoner"

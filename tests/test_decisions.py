@@ -60,8 +60,8 @@ def test_turtle_and_jsonld_examples_decide_alike(reasoner):
 
 
 def test_kb_summary_counts_recommendations_by_grade_and_guideline():
-    from reasoner.kb_summary import summary
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.kb.summary import summary
+    from reasoner.kb.knowledge import KnowledgeBase
 
     data = summary(KnowledgeBase())
     assert data["recommendations"] >= 120

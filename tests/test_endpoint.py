@@ -204,8 +204,8 @@ MISSING = {"oxigraph": "oxigraph", "virtuoso": "virtuoso-t"}
 
 @pytest.mark.parametrize("store_kind", sorted(EXTERNAL_STORES))
 def test_pipeline_inside_an_external_store(tmp_path, reasoner, store_kind):
-    from reasoner.remote import RemoteReasoner
-    from reasoner.render import decision_records
+    from reasoner.pipeline.remote import RemoteReasoner
+    from reasoner.output.render import decision_records
 
     if shutil.which(MISSING[store_kind]) is None:
         pytest.skip(f"{MISSING[store_kind]} is not installed (scripts/test installs it)")

@@ -32,7 +32,7 @@ from servers import chunked_post, load_store, reasoner_server, serve_process
 from test_endpoint import SEED, http
 
 MB = 2**20
-BODY_LIMIT = 1 * MB  # reasoner/endpoint.py MAX_BODY
+BODY_LIMIT = 1 * MB  # reasoner/serve/endpoint.py MAX_BODY
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # runs until the timeout
 DECISIONS = "SELECT (COUNT(?d) AS ?n) WHERE { ?d a <https://w3id.org/guideline-reasoner/ontology#Decision> }"
 
@@ -91,7 +91,7 @@ def test_results_over_the_cap_are_refused_and_large_ones_under_it_arrive_whole(s
 
 
 def test_a_query_past_the_worker_memory_limit_is_stopped(seed_store):
-    from reasoner.query_worker import WORKER_DATA_BYTES
+    from reasoner.serve.query_worker import WORKER_DATA_BYTES
 
     with reasoner_server(seed_store, "--timeout", "60") as base:
         start = time.monotonic()

@@ -210,8 +210,8 @@ def test_an_external_store_gives_the_same_evidence(tmp_path, reasoner):
     """decide --endpoint runs reason-evidence.rq inside a real Oxigraph server."""
     from servers import oxigraph_server
 
-    from reasoner.remote import RemoteReasoner
-    from reasoner.render import decision_records
+    from reasoner.pipeline.remote import RemoteReasoner
+    from reasoner.output.render import decision_records
 
     graph = import_letter(LETTER).graph
     here = decision_records(reasoner.decide(graph, "letter"))

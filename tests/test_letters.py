@@ -187,7 +187,7 @@ def test_reason_agreement_is_the_reviewers_main_reason_among_our_deciding_ones()
 
 
 def test_main_reason_labels_name_tune_letters_and_known_requirements():
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.kb.knowledge import KnowledgeBase
     from reasoner.namespaces import GR
 
     ids = {str(o) for o in KnowledgeBase().graph.objects(None, GR.requirementId)} | {"other"}

@@ -8,7 +8,7 @@ from rdflib import OWL, Graph
 
 from conftest import FIXTURES
 from owl_api import check_dl_profile
-from reasoner.knowledge import KnowledgeBase
+from reasoner.kb.knowledge import KnowledgeBase
 from reasoner.paths import CATALOG, KB_IRI
 
 

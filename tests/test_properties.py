@@ -87,7 +87,7 @@ def test_nquads_split_by_pattern_agrees_with_the_parser(tmp_path_factory, statem
     default graph, graphs split across the file) it must give the parser's cases."""
     import pyoxigraph as ox
 
-    from reasoner.batch import _nquads_cases
+    from reasoner.pipeline.batch import _nquads_cases
 
     path = tmp_path_factory.mktemp("nq") / "cases.nq"
     path.write_bytes(ox.serialize(statements, format=ox.RdfFormat.N_QUADS))

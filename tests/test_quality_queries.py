@@ -7,7 +7,7 @@ from __future__ import annotations
 from rdflib import Graph
 
 from conftest import FIXTURES
-from reasoner.selfcheck import knowledge_violations, violation_rows
+from reasoner.kb.selfcheck import knowledge_violations, violation_rows
 
 GR = "https://w3id.org/guideline-reasoner/ontology#"
 KB = "https://w3id.org/guideline-reasoner/kb#"
@@ -44,7 +44,7 @@ def test_wiring_queries_catch_each_defect():
 
 
 def test_shipped_knowledge_base_is_clean():
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.kb.knowledge import KnowledgeBase
     from reasoner.paths import SHAPES_DIR
 
     kb = KnowledgeBase().graph
@@ -56,9 +56,9 @@ def test_shipped_knowledge_base_is_clean():
 def test_queries_name_only_terms_the_vocabulary_defines(tmp_path):
     """A query matching a renamed property finds nothing without an error (the evidence query
     once named gr:activeTreatmentEvidence after it became gr:companionTreatmentEvidence)."""
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.kb.knowledge import KnowledgeBase
     from reasoner.paths import QUERIES_DIR
-    from reasoner.selfcheck import unknown_query_terms
+    from reasoner.kb.selfcheck import unknown_query_terms
 
     kb = KnowledgeBase().graph
     assert unknown_query_terms(kb, sorted(QUERIES_DIR.rglob("*.rq"))) == []

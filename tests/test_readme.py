@@ -170,7 +170,7 @@ def test_the_command_table_names_every_option():
 
 
 def test_the_requirement_ids_listed_are_the_knowledge_bases():
-    from reasoner.knowledge import KnowledgeBase
+    from reasoner.kb.knowledge import KnowledgeBase
     from reasoner.namespaces import GR
 
     ids = {str(o) for o in KnowledgeBase().graph.objects(None, GR.requirementId)}

@@ -24,7 +24,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_shacl_report_lists_the_same_failures_as_the_decisions(reasoner, tmp_path):
-    from reasoner.render import decision_records
+    from reasoner.output.render import decision_records
 
     out = tmp_path / "report.ttl"
     assert cli("validate", str(SEED), "--format", "turtle", "-o", str(out)).returncode == 1

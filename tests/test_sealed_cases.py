@@ -1,4 +1,4 @@
-"""A case states facts about itself only (reasoner/case_seal.py): one that changes the
+"""A case states facts about itself only (reasoner/cases/seal.py): one that changes the
 knowledge base, forges a decision or asserts what the pipeline derives is refused, with
 the triple named, in a single run and in a batch; and in a batch it cannot change another
 case's decision."""
@@ -104,7 +104,7 @@ LEAKS = {
 def test_in_a_batch_no_case_sees_another_cases_nodes(tmp_path, reasoner, name):
     """A case naming another case's node (its episode, request, patient) would, in a shared
     chunk store, read that case's facts or add to them; each is decided as on its own."""
-    from reasoner.batch import decide_batch
+    from reasoner.pipeline.batch import decide_batch
 
     folder = tmp_path / "cases"
     folder.mkdir()

@@ -52,7 +52,7 @@ CASE_WITH_MARKUP = f"""@prefix gr:   <https://w3id.org/guideline-reasoner/ontolo
     gr:bodyPart gr:LowBack ; gr:requestDate "2017-01-10"^^xsd:date .
 """
 # Labels restated for knowledge-base terms would be printed as the treatment and in the
-# records relied on; a case may no longer state them (reasoner/case_seal.py), so they are
+# records relied on; a case may no longer state them (reasoner/cases/seal.py), so they are
 # refused before any report is written.
 RESTATED_LABELS = f"""
 gr:ChiropracticManipulation rdfs:label {json.dumps(SCRIPT)}@en .
@@ -239,7 +239,7 @@ def document_reference(document, field: str) -> str:
 
 
 def test_batch_gives_the_same_error_and_fetches_nothing(tmp_path, listener, reasoner):
-    from reasoner.batch import decide_batch
+    from reasoner.pipeline.batch import decide_batch
 
     variants = remote_variants(listener.url)
     for n, (document, _) in enumerate(variants.values()):
@@ -291,7 +291,7 @@ def outcomes(result_or_records) -> dict:
 
 
 def test_published_context_given_any_way_decides_as_the_seed_without_network(tmp_path, reasoner):
-    from reasoner.batch import decide_batch
+    from reasoner.pipeline.batch import decide_batch
 
     expected = outcomes(decisions_by_request(reasoner.decide_file(SEED_TTL)))
     # The seed letter's reviewer upheld the denial of all three items.
@@ -318,7 +318,7 @@ def test_a_missed_path_fails_closed(listener):
     the guard is on is refused before any connection; off the guard, the listener hears."""
     from rdflib import Graph
 
-    from reasoner.jsonld_contexts import NetworkRefused, no_network
+    from reasoner.cases.jsonld_contexts import NetworkRefused, no_network
 
     document = json.dumps({"@context": listener.url, "@id": "https://example.org/a", "https://example.org/p": "x"})
     with no_network(), pytest.raises(NetworkRefused):
@@ -356,7 +356,7 @@ def test_a_string_that_is_no_iri_is_an_input_error(tmp_path, where):
 
 
 def test_batch_refuses_a_request_id_that_is_no_iri(tmp_path, reasoner):
-    from reasoner.batch import decide_batch
+    from reasoner.pipeline.batch import decide_batch
 
     (key, n, field), value, message = IDS_THAT_ARE_NO_IRIS["request id"]
     document = seed_document()

@@ -187,7 +187,7 @@ def test_without_network_access_oxigraph_cannot_call_a_service(listener):
     # the second line of defence on its own: pyoxigraph does SERVICE by HTTP unless the
     # process cannot open a socket
     code = ("import pyoxigraph as ox\n"
-            "from reasoner.no_network import forbid_network\n"
+            "from reasoner.serve.no_network import forbid_network\n"
             "forbid_network()\n"
             "store = ox.Store()\n"
             "store.add(ox.Quad(ox.NamedNode('urn:a'), ox.NamedNode('urn:b'), ox.NamedNode('urn:c')))\n"
@@ -203,7 +203,7 @@ def test_without_network_access_oxigraph_cannot_call_a_service(listener):
 
 
 def test_query_workers_run_without_network_access(seed_store):
-    from reasoner.query_runner import QueryRunner
+    from reasoner.serve.query_runner import QueryRunner
 
     runner = QueryRunner(str(seed_store), workers=2, timeout=30)
     try:
@@ -231,7 +231,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 from rdflib import Graph
-from reasoner import store
+from reasoner.serve import store
 mode, store_dir, kb_path, *version_paths = sys.argv[1:]
 target = store.open_store(Path(store_dir))
 kb = Path(kb_path).read_bytes()

@@ -9,8 +9,8 @@ import pytest
 from rdflib import Graph
 
 from reasoner.namespaces import SH
-from reasoner.shacl_compiler import UnsupportedShape, compile_report
-from reasoner.shacl_report import results
+from reasoner.shacl.compiler import UnsupportedShape, compile_report
+from reasoner.shacl.report import results
 
 PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -104,7 +104,7 @@ def test_what_it_does_not_understand_raises_naming_it(shape):
 def test_batch_refuses_a_sex_of_another_datatype_like_the_single_case_path(tmp_path, reasoner):
     """shapes/case-input.ttl: gr:sex must be one of the plain strings; "male"^^ex:dt is not."""
     from conftest import ROOT
-    from reasoner.batch import decide_batch
+    from reasoner.pipeline.batch import decide_batch
     from reasoner.errors import InputError
 
     seed = (ROOT / "examples" / "seed-case.ttl").read_text()

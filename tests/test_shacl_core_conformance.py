@@ -1,5 +1,5 @@
 """The W3C SHACL Core test suite (../shared/conformance/shacl-core) through the shapes
-compiler (reasoner/shacl_compiler.py, its SPARQL run by pyoxigraph over each test's data
+compiler (reasoner/shacl/compiler.py, its SPARQL run by pyoxigraph over each test's data
 graph) and through pyshacl, each compared in full with the report the manifest expects:
 focus node, result path, value, source shape, constraint component, severity and
 sh:conforms (messages are free text and not compared, as the suite says).
@@ -20,9 +20,9 @@ from rdflib.collection import Collection
 
 from conftest import OUTPUT, ROOT
 from reasoner.namespaces import SH
-from reasoner.shacl_compiler import UnsupportedShape, _Compiler, compile_report
-from reasoner.shacl_report import results as compiled_results
-from reasoner.shacl_report import to_ox
+from reasoner.shacl.compiler import UnsupportedShape, _Compiler, compile_report
+from reasoner.shacl.report import results as compiled_results
+from reasoner.shacl.report import to_ox
 
 SUITE = ROOT.parent / "shared" / "conformance" / "shacl-core"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

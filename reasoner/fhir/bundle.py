@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reasoner.case_loader import parse_json, read_text_file
+from reasoner.cases.loader import parse_json, read_text_file
 from reasoner.errors import InputError
 
 READ_ALONE = ("Claim", "ServiceRequest", "MedicationRequest")  # a resource that can be a bundle's request by itself

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from reasoner import queries
+from reasoner.pipeline import queries
 from reasoner.namespaces import GR
 
 QUERY = "fhir/code-terms.rq"

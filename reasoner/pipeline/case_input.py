@@ -7,7 +7,7 @@ Reading: Turtle and N-Triples by Oxigraph's parsers; JSON and JSON-LD through
 Oxigraph's JSON-LD parser. Checking, in this order, the first problem found: the case
 structure (a gr:Case), the case-input shapes (shapes/case-input.ttl compiled to SPARQL,
 one query over every case graph of a store), requests named by IRI, known treatments,
-conditions and body regions, and the seal (reasoner/case_seal.py). A problem is a
+conditions and body regions, and the seal (reasoner/cases/seal.py). A problem is a
 (field, problem) pair: an InputError for a single case, `"field: problem"` in a batch
 record, the single path's message without its file name."""
 
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from reasoner.case_names import TERM_RULES as NAMED_TERM_RULES
-from reasoner.case_names import unknown_term
+from reasoner.cases.names import TERM_RULES as NAMED_TERM_RULES
+from reasoner.cases.names import unknown_term
 from reasoner.errors import InputError
 from reasoner.namespaces import BATCH_CASE, CASE_BASE, RDF_TYPE, RDFS_SUBCLASS_OF
 from reasoner.namespaces import GR_NS as GR  # a plain string: reading and checking a case needs no rdflib
@@ -46,7 +46,7 @@ def base_iri(path: Path, fmt: str) -> str:
 
 def parse(data: bytes | str, fmt: str, source: str, base: str) -> list[ox.Triple]:
     """A case's triples; InputError naming `source` on anything unreadable."""
-    from reasoner.jsonld_contexts import NOT_IN_IRI, not_an_iri
+    from reasoner.cases.jsonld_contexts import NOT_IN_IRI, not_an_iri
 
     if isinstance(data, bytes):
         try:
@@ -57,14 +57,14 @@ def parse(data: bytes | str, fmt: str, source: str, base: str) -> list[ox.Triple
         raise InputError(source, "file is empty")
     try:
         if fmt == "json":
-            from reasoner.case_loader import json_case
+            from reasoner.cases.loader import json_case
 
             data = json.dumps(json_case(data, source))
             # lenient: a strict parse drops a node with an IRI that is no IRI without a word;
             # kept, it is refused by name below
             triples = list(ox.parse(data, format=ox.RdfFormat.JSON_LD, base_iri=base, lenient=True))
         else:
-            from reasoner.case_loader import huge_number
+            from reasoner.cases.loader import huge_number
 
             huge = huge_number(data, source)  # no store holds it; named by its line, as the JSON reader names its field
             if huge:
@@ -97,7 +97,7 @@ def to_graph(triples, normalize: bool = False) -> Graph:
     every path hashes the same text."""
     from rdflib import Graph
 
-    from reasoner.shacl_report import to_rdflib
+    from reasoner.shacl.report import to_rdflib
 
     graph = Graph()
     for t in triples:
@@ -106,7 +106,7 @@ def to_graph(triples, normalize: bool = False) -> Graph:
 
 
 
-# (property, class its values must fall under, what to call it): reasoner/case_names.py
+# (property, class its values must fall under, what to call it): reasoner/cases/names.py
 TERM_RULES = tuple((str(prop), str(kind), what) for prop, kind, what in NAMED_TERM_RULES)
 _UNNAMED_REQUEST = "give every gr:TreatmentRequest an IRI (decisions are named after it)"
 # as strings once: an rdflib namespace attribute builds a URIRef on every use (hot loops below)
@@ -117,7 +117,7 @@ class CaseCheck:
     """The input rules, read once from the closed knowledge base's triples."""
 
     def __init__(self, kb_triples):
-        from reasoner.case_seal import seal_from
+        from reasoner.cases.seal import seal_from
 
         links = {RDFS_SUBCLASS_OF, RDF_TYPE}
         kinds = {kind for _, kind, _ in TERM_RULES}
@@ -135,12 +135,12 @@ class CaseCheck:
     @classmethod
     def of_closure(cls, ntriples: bytes) -> CaseCheck:
         """The rules of the closed knowledge base given as N-Triples, from the cache
-        (reasoner/cache.py) when this closure and this code made them before: reading them
+        (reasoner/kb/cache.py) when this closure and this code made them before: reading them
         from the 7,000 triples took a cold start 0.06 s."""
-        from reasoner import cache
+        from reasoner.kb import cache
 
         name = "input-rules-" + cache.key(ntriples, cache.code_of(
-            "reasoner.pipeline.case_input", "reasoner.case_seal", "reasoner.case_names", "reasoner.namespaces")) + ".json"
+            "reasoner.pipeline.case_input", "reasoner.cases.seal", "reasoner.cases.names", "reasoner.namespaces")) + ".json"
         stored = cache.read(name)
         if stored is not None:
             try:
@@ -159,7 +159,7 @@ class CaseCheck:
 
     @classmethod
     def _from_json(cls, data: bytes) -> CaseCheck:
-        from reasoner.case_seal import Seal
+        from reasoner.cases.seal import Seal
 
         document = json.loads(data)
         check = cls.__new__(cls)
@@ -178,7 +178,7 @@ class CaseCheck:
 
     @cached_property
     def _breach_query(self) -> str:
-        from reasoner.case_seal import breach_query
+        from reasoner.cases.seal import breach_query
 
         return breach_query(self.seal)
 
@@ -244,8 +244,8 @@ class CaseCheck:
         found_rows = list(store.query(self._breach_query))
         if not found_rows:
             return {}  # the usual case: no rdflib terms to make
-        from reasoner.case_seal import first, short, why
-        from reasoner.shacl_report import to_rdflib
+        from reasoner.cases.seal import first, short, why
+        from reasoner.shacl.report import to_rdflib
 
         by_graph: dict[str, list] = {}
         for row in found_rows:
@@ -268,9 +268,9 @@ def _unnamed_requests(triples: list[ox.Triple]) -> Problem | None:
 
 @lru_cache(maxsize=1)
 def _input_shapes():
-    """shapes/case-input.ttl compiled (reasoner/shacl_plan.py: cached, no rdflib)."""
+    """shapes/case-input.ttl compiled (reasoner/shacl/plan.py: cached, no rdflib)."""
     from reasoner.paths import SHAPES_DIR
-    from reasoner.shacl_plan import cached_plan
+    from reasoner.shacl.plan import cached_plan
 
     return cached_plan(SHAPES_DIR / "case-input.ttl")
 

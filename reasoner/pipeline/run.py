@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 
-from reasoner import queries
+from reasoner.pipeline import queries
 from reasoner.namespaces import GR_NS as GR, PROV_NS as PROV, RDF_TYPE, XSD
 
 FOLLOW_UP = "output/surgery-found-necessary.rq"

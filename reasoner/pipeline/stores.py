@@ -3,7 +3,7 @@ derives, validates the requirement checks and answers SELECTs; nothing else diff
 
 - CaseStore: one case, embedded (pyoxigraph in memory): the knowledge base, the case, what
   is derived and the SHACL report in graphs of their own; queries see their union.
-  Validation is the shapes compiled to SPARQL (reasoner/shacl_plan.py, from the cache),
+  Validation is the shapes compiled to SPARQL (reasoner/shacl/plan.py, from the cache),
   over the case and what is derived from it, the data pyshacl was given: the same results
   as pyshacl (tests/test_shacl_compiler.py holds the two equal), without importing pyshacl
   and rdflib, which cost a cold `decide` 0.6 s. pyshacl writes the standard report when a
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from reasoner import queries
+from reasoner.pipeline import queries
 from reasoner.namespaces import CASE_GRAPH, DERIVED_GRAPH, KB_GRAPH, REPORT_GRAPH
 from reasoner.pipeline.run import CaseInput, rows
 
@@ -59,7 +59,7 @@ class CaseStore:
         self.store.extend(ox.Quad(t.subject, t.predicate, t.object, _DERIVED) for t in triples)
 
     def validate(self) -> None:
-        from reasoner.shacl_plan import report_quads
+        from reasoner.shacl.plan import report_quads
 
         plan = requirement_plan()
         found = plan.rows(self.store, default_graph=[_CASE, _DERIVED])
@@ -98,7 +98,7 @@ class ChunkStore:
         self.store.update(_insert(query) if query.path else query.as_insert())
 
     def validate(self) -> None:
-        from reasoner.shacl_report import report_ntriples
+        from reasoner.shacl.report import report_ntriples
 
         compiled = compiled_requirements()
         self.store.load(report_ntriples(compiled, self.store.query(compiled.query)), format=ox.RdfFormat.N_TRIPLES)
@@ -151,13 +151,13 @@ def requirement_shapes() -> Graph:
 def requirement_plan():
     """shapes/requirements.ttl compiled, in the form that needs no rdflib (cached on disk)."""
     from reasoner.paths import SHAPES_DIR
-    from reasoner.shacl_plan import cached_plan
+    from reasoner.shacl.plan import cached_plan
 
     return cached_plan(SHAPES_DIR / "requirements.ttl")
 
 
 @lru_cache(maxsize=1)
 def compiled_requirements():
-    from reasoner.shacl_compiler import compile_report
+    from reasoner.shacl.compiler import compile_report
 
     return compile_report(requirement_shapes())

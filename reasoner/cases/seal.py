@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from reasoner.case_names import local, suggestion
+from reasoner.cases.names import local, suggestion
 from reasoner.namespaces import (  # plain strings: checking needs no rdflib
     GR_NS as GR, KB_NS as KB, OWL_NS as OWL, PROV_NS as PROV, RDF_TYPE, RDFS_NS as RDFS, SKOS_NS as SKOS)
 

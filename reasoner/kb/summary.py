@@ -7,8 +7,8 @@ from collections import Counter
 
 import pyoxigraph as ox
 
-from reasoner import queries
-from reasoner.knowledge import KnowledgeBase
+from reasoner.pipeline import queries
+from reasoner.kb.knowledge import KnowledgeBase
 
 
 def summary(kb: KnowledgeBase) -> dict:

@@ -1,4 +1,4 @@
-"""The rows of a compiled shapes query (reasoner/shacl_compiler.py) as SHACL validation
+"""The rows of a compiled shapes query (reasoner/shacl/compiler.py) as SHACL validation
 results and as a standard sh:ValidationReport, the same report pyshacl gives: one
 sh:ValidationResult per result with sh:focusNode, sh:resultPath, sh:value, sh:sourceShape,
 sh:sourceConstraintComponent, sh:resultSeverity and sh:resultMessage; blank-node paths and
@@ -13,7 +13,7 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 
 from reasoner.namespaces import RDF_TYPE, SH, SH_NS
 from reasoner.namespaces import XSD as XSD_NS
-from reasoner.shacl_compiler import Compiled
+from reasoner.shacl.compiler import Compiled
 
 
 class Result(NamedTuple):
@@ -106,14 +106,14 @@ def report_graph(compiled: Compiled, rows) -> Graph:
 def report_quads(compiled: Compiled, rows) -> list[ox.Quad]:
     """The report as quads for the store (default graph): what batch validation adds. Built
     from the rows' own terms (no rdflib round trip: that tripled validation time); the same
-    triples as report_triples (reasoner/shacl_plan.py builds them, for a single case too)."""
-    from reasoner.shacl_plan import report_quads as plan_report_quads
+    triples as report_triples (reasoner/shacl/plan.py builds them, for a single case too)."""
+    from reasoner.shacl.plan import report_quads as plan_report_quads
 
     return plan_report_quads(_plan(compiled), rows)[0]
 
 
 def _plan(compiled: Compiled):
-    from reasoner.shacl_plan import plan_of
+    from reasoner.shacl.plan import plan_of
 
     cached = _PLANS.get(id(compiled))
     if cached is None or cached[0] is not compiled:

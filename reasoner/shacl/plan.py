@@ -1,11 +1,11 @@
-"""Compiled shapes (reasoner/shacl_compiler.py) in a form that needs no rdflib: the queries,
+"""Compiled shapes (reasoner/shacl/compiler.py) in a form that needs no rdflib: the queries,
 and per constraint the triples every one of its results has in a sh:ValidationReport. A
-shapes file's plan is kept in the cache (reasoner/cache.py) under a hash of the file and
+shapes file's plan is kept in the cache (reasoner/kb/cache.py) under a hash of the file and
 of the code that compiles it, so a cold `decide` validates with Oxigraph alone: importing
 rdflib, parsing the shapes and compiling them cost it 0.4 s.
 
 `report_quads` turns the rows of the plan's query into the report: the same triples
-pyshacl gives (reasoner/shacl_report.py says which), blank nodes aside."""
+pyshacl gives (reasoner/shacl/report.py says which), blank nodes aside."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from reasoner import cache
+from reasoner.kb import cache
 from reasoner.namespaces import RDF_TYPE, SH_NS as SH, SHACL_PLAN_RESULT, SHACL_PLAN_SOURCE, XSD
 
 _RESULT = ox.NamedNode(SHACL_PLAN_RESULT)  # stands for each result's blank node
@@ -55,7 +55,7 @@ class ShapePlan:
 
 def plan_of(compiled) -> ShapePlan:
     """The plan of compiled shapes (an rdflib-based shacl_compiler.Compiled)."""
-    from reasoner.shacl_report import copied_triples, to_ox
+    from reasoner.shacl.report import copied_triples, to_ox
 
     inverse_path = compiled.shapes.value
     sources = []
@@ -112,7 +112,7 @@ def cached_plan(shapes_file: Path) -> ShapePlan:
     """The plan of a shapes file, from the cache when the file and the compiler are unchanged."""
     data = shapes_file.read_bytes()
     name = "shapes-" + cache.key(data, str(shapes_file.name), ox.__version__, cache.code_of(
-        "reasoner.shacl_compiler", "reasoner.shacl_report", "reasoner.shacl_plan", "reasoner.namespaces", "rdflib")) + ".json"
+        "reasoner.shacl.compiler", "reasoner.shacl.report", "reasoner.shacl.plan", "reasoner.namespaces", "rdflib")) + ".json"
     stored = cache.read(name)
     if stored is not None:
         try:
@@ -121,7 +121,7 @@ def cached_plan(shapes_file: Path) -> ShapePlan:
             pass  # a damaged cache file is rebuilt
     from rdflib import Graph
 
-    from reasoner.shacl_compiler import compile_report
+    from reasoner.shacl.compiler import compile_report
 
     plan = plan_of(compile_report(Graph().parse(data=data, format="turtle", publicID=shapes_file.resolve().as_uri())))
     cache.write(name, _dumps(plan))

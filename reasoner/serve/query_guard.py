@@ -16,7 +16,7 @@ the worker runs the normalised text:
   (so `\\u0053ERVICE` is the keyword); rdflib does so, greedily and case-blind, Oxigraph 0.5
   only inside strings and IRIs. They are expanded here as the 1.1 grammar says, and a query
   whose expansion leaves another escape is refused.
-The query worker also runs without network access (reasoner/no_network.py), for whatever
+The query worker also runs without network access (reasoner/serve/no_network.py), for whatever
 other difference between the two parsers remains."""
 
 from __future__ import annotations

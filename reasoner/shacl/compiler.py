@@ -6,7 +6,7 @@ SHACL Core suite through both, and tests/test_batch.py compares reports on the c
 Each row of the query is (?focus ?value ?path ?c): ?c numbers the constraint that produced
 it (`Compiled.sources[c]`: source shape, result path, constraint component, severity,
 messages); ?path is bound only where the path is not fixed by the shape (sh:closed).
-reasoner/shacl_report.py turns rows into a standard sh:ValidationReport.
+reasoner/shacl/report.py turns rows into a standard sh:ValidationReport.
 
 Supported: targets (sh:targetClass with rdfs:subClassOf*, implicit class targets,
 sh:targetNode, sh:targetSubjectsOf, sh:targetObjectsOf), node and property shapes (also

@@ -14,9 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reasoner.case_names import suggestion
+from reasoner.cases.names import suggestion
 from reasoner.errors import InputError
-from reasoner.jsonld_contexts import NOT_IN_IRI, published_context, resolve_contexts
+from reasoner.cases.jsonld_contexts import NOT_IN_IRI, published_context, resolve_contexts
 from reasoner.namespaces import GR_NS as GR  # a plain string: reading a case needs no rdflib
 from reasoner.paths import CONTEXT_IRI
 

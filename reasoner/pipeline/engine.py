@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from reasoner import queries
-from reasoner.knowledge import KnowledgeBase
+from reasoner.pipeline import queries
+from reasoner.kb.knowledge import KnowledgeBase
 from reasoner.namespaces import KB_GRAPH
 from reasoner.pipeline import case_input, run
 from reasoner.pipeline.stores import CaseStore, requirement_shapes  # noqa: F401  (requirement_shapes: public here)
@@ -87,7 +87,7 @@ class Reasoner:
 
     def read(self, path: Path) -> list[ox.Triple]:
         """`load`, as the triples read (what `decide` takes without an rdflib round trip)."""
-        from reasoner.case_loader import is_fhir_bundle, read_case_file
+        from reasoner.cases.loader import is_fhir_bundle, read_case_file
 
         if is_fhir_bundle(path):
             triples = list(ox.parse(self.import_fhir(path).graph.serialize(format="nt", encoding="utf-8"),

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import lru_cache
 
-from reasoner import queries
-from reasoner.engine import CaseResult
-from reasoner.render import OUTCOME_WORDS, decision_records
+from reasoner.pipeline import queries
+from reasoner.pipeline.engine import CaseResult
+from reasoner.output.render import OUTCOME_WORDS, decision_records
 
 
 def report_data(result: CaseResult) -> dict:
@@ -68,12 +68,12 @@ def rationale(record: dict) -> str:
 @lru_cache(maxsize=2)
 def _environment(kind: str):
     """HTML escapes every printed value (labels and item text come from case files and
-    letters); Markdown escapes them its own way (reasoner/markdown_text.py)."""
+    letters); Markdown escapes them its own way (reasoner/output/markdown_text.py)."""
     from jinja2 import Environment, PackageLoader
 
-    from reasoner import markdown_text
+    from reasoner.output import markdown_text
 
-    options = dict(loader=PackageLoader("reasoner", "templates"), trim_blocks=True, lstrip_blocks=True)
+    options = dict(loader=PackageLoader("reasoner.output", "templates"), trim_blocks=True, lstrip_blocks=True)
     if kind == "html":
         return Environment(autoescape=True, **options)
     environment = Environment(autoescape=False, finalize=markdown_text.escape, **options)

@@ -8,8 +8,8 @@ import json
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from reasoner import queries
-from reasoner.engine import CaseResult
+from reasoner.pipeline import queries
+from reasoner.pipeline.engine import CaseResult
 from reasoner.pipeline.run import Store
 from reasoner.namespaces import PREFIXES
 
@@ -156,7 +156,7 @@ def as_rdf(results: list[CaseResult], fmt: str) -> str:
         merged += result.explanation
     bind_prefixes(merged)
     if fmt == "json-ld":
-        from reasoner.jsonld_contexts import published_context
+        from reasoner.cases.jsonld_contexts import published_context
 
         document = json.loads(merged.serialize(format="json-ld", context=published_context()))
         return json.dumps(_canonical(document), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -17,7 +17,7 @@ import urllib.request
 
 import pyoxigraph as ox
 
-from reasoner.engine import Reasoner
+from reasoner.pipeline.engine import Reasoner
 from reasoner.errors import InputError
 from reasoner.namespaces import KB_GRAPH, KB_ONTOLOGY, OWL_VERSION_INFO
 from reasoner.pipeline.stores import RemoteStore

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from reasoner import queries
-from reasoner.engine import CaseResult
+from reasoner.pipeline import queries
+from reasoner.pipeline.engine import CaseResult
 
 
 def as_text(result: CaseResult) -> str:

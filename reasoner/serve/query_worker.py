@@ -1,8 +1,8 @@
-"""The query worker process of `serve` (started by reasoner/query_runner.py): it opens the
-store snapshot read-only, takes network access away from itself (reasoner/no_network.py),
+"""The query worker process of `serve` (started by reasoner/serve/query_runner.py): it opens the
+store snapshot read-only, takes network access away from itself (reasoner/serve/no_network.py),
 and answers (query, dataset, Accept, base IRI, spool path) messages on its pipe.
 
-Before it runs a query it checks it from its parse (reasoner/query_guard.py: no update, no
+Before it runs a query it checks it from its parse (reasoner/serve/query_guard.py: no update, no
 SERVICE). Results are serialized as they are produced into a spool that keeps them in
 memory up to SPILL_BYTES and in a file after that, and the serialization stops at the result
 cap, so a huge result is never built whole, in the worker or in the server."""
@@ -131,7 +131,7 @@ def serve_queries(path: str, connection, max_result_bytes: int) -> None:
     """The worker's main loop (a process target)."""
     import sys
 
-    from reasoner.no_network import forbid_network
+    from reasoner.serve.no_network import forbid_network
 
     try:
         forbid_network()  # first, so every thread started from here on inherits it
@@ -148,7 +148,7 @@ def serve_queries(path: str, connection, max_result_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (WORKER_DATA_BYTES, WORKER_DATA_BYTES))
     import pyoxigraph as ox
 
-    from reasoner.query_guard import Refusal, screen
+    from reasoner.serve.query_guard import Refusal, screen
 
     store = ox.Store.read_only(path)
     connection.send("ready")  # the server starts a query's clock only from here

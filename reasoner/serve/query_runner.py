@@ -1,8 +1,8 @@
-"""Run read-only SPARQL queries in worker processes (reasoner/query_worker.py), so a query
+"""Run read-only SPARQL queries in worker processes (reasoner/serve/query_worker.py), so a query
 that runs past the timeout can really be stopped (the worker is killed and replaced) while
 the server goes on answering others.
 
-All workers answer from one snapshot of the store (reasoner/store_snapshot.py), taken when
+All workers answer from one snapshot of the store (reasoner/serve/store_snapshot.py), taken when
 the runner starts and again on `refresh()`; the parent opens the store only to take it.
 
 Slow queries must not starve fast ones. There are `workers` general workers, taken in
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from reasoner.query_worker import WORKER_DATA_BYTES, negotiate, serve_queries  # noqa: F401 (negotiate: for the endpoint)
-from reasoner.store_snapshot import remove_snapshot, take_snapshot
+from reasoner.serve.query_worker import WORKER_DATA_BYTES, negotiate, serve_queries  # noqa: F401 (negotiate: for the endpoint)
+from reasoner.serve.store_snapshot import remove_snapshot, take_snapshot
 
 SHORT_QUERY_SECONDS = 0.5
 MAX_WAITING = 64

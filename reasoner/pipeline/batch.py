@@ -4,7 +4,7 @@ the single-case path.
 Cases are read in chunks; each chunk goes into one in-memory pyoxigraph store beside the
 knowledge base, and every pipeline query runs once for the whole chunk. SHACL validation of
 the case input and of the requirement checks runs as SPARQL compiled from the same shapes
-(reasoner/shacl_compiler.py, checked against pyshacl in the tests). Chunks are spread over
+(reasoner/shacl/compiler.py, checked against pyshacl in the tests). Chunks are spread over
 worker processes (--jobs). Every input case yields exactly one record: its decisions, or an
 error naming the case and the reason. Records come out in input order.
 
@@ -38,7 +38,7 @@ from reasoner.pipeline import case_input
 from reasoner.pipeline import run as pipeline
 from reasoner.pipeline.case_input import FORMATS
 from reasoner.pipeline.stores import ChunkStore
-from reasoner.render import decision_records
+from reasoner.output.render import decision_records
 
 CHUNK = 500
 HAS_REQUEST = str(GR.hasRequest)
@@ -87,7 +87,7 @@ def read_inputs(paths: list[Path]) -> Iterator[RawCase]:
 
 
 def _file_case(path: Path) -> RawCase:
-    from reasoner.case_loader import read_case_file
+    from reasoner.cases.loader import read_case_file
 
     fmt = FORMATS.get(path.suffix.lower())
     try:
@@ -234,13 +234,13 @@ def _init_worker(kb_ntriples: bytes) -> None:
 def _warm(kb_ntriples: bytes) -> None:
     """Read the knowledge base, compile the shapes and read the queries once, in the parent,
     so forked workers start with them (each used to spend a fifth of a second on it)."""
-    from reasoner import queries
+    from reasoner.pipeline import queries
     from reasoner.pipeline.stores import compiled_requirements, decision_graph
 
     _init_worker(kb_ntriples)
     _check()._breach_query  # noqa: B018 (a cached property: built here, inherited by workers)
     case_input._input_shapes()
-    from reasoner.shacl_report import _nt_sources
+    from reasoner.shacl.report import _nt_sources
 
     _nt_sources(compiled_requirements())
     decision_graph()

@@ -16,7 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reasoner import cache, catalog
+from reasoner.kb import cache
+from reasoner.kb import catalog
 from reasoner.namespaces import OWL_VERSION_INFO
 from reasoner.paths import CATALOG, KB_IRI
 

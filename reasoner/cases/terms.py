@@ -13,7 +13,7 @@ KINDS = ("treatment", "region", "finding", "diagnosis", "outcome", "laterality",
 
 def json_keys() -> dict[str, list[str]]:
     """Property IRI -> the published context's keys for it ("outcome", "functionalOutcome")."""
-    from reasoner.jsonld_contexts import published_context
+    from reasoner.cases.jsonld_contexts import published_context
 
     keys: dict[str, list[str]] = {}
     for term, definition in published_context().items():
@@ -28,7 +28,7 @@ def terms(kb, kind: str | None = None, word: str | None = None) -> list[dict]:
     only and holding `word` (any case) in name, label or JSON key, when given."""
     import pyoxigraph as ox
 
-    from reasoner import queries
+    from reasoner.pipeline import queries
 
     store = ox.Store()
     store.load(kb.closure_ntriples, format=ox.RdfFormat.N_TRIPLES)

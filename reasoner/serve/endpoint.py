@@ -6,12 +6,12 @@ negotiation for SELECT/ASK (SPARQL results JSON, XML, CSV, TSV) and CONSTRUCT/DE
 query's dataset, and without either (or FROM in the query) the default graph is the union of
 all graphs; relative IRIs resolve against the endpoint's URL; a service description (Turtle,
 RDF/XML or JSON-LD) on GET /sparql without parameters; an HTML page with a query box and the
-example queries on /. How a request is read: reasoner/protocol_request.py. CORS only for the
+example queries on /. How a request is read: reasoner/serve/protocol_request.py. CORS only for the
 origins given (`serve --cors`).
 Read-only: updates, LOAD/CLEAR/DROP and SERVICE are refused with 403, decided from the
-query's parse (reasoner/query_guard.py); a query the check cannot parse gets 400. Queries
+query's parse (reasoner/serve/query_guard.py); a query the check cannot parse gets 400. Queries
 run in worker processes with a timeout and without network access, all on one snapshot of
-the store, with a worker kept for short queries (reasoner/query_runner.py). A request body is
+the store, with a worker kept for short queries (reasoner/serve/query_runner.py). A request body is
 read only up to MAX_BODY, and a result over the cap is stopped while it is serialized, so
 neither is ever held whole. An optional bearer token guards every route.
 Spec: https://www.w3.org/TR/sparql11-protocol/"""
@@ -36,8 +36,8 @@ from starlette.routing import Route
 
 from reasoner.namespaces import FORMATS_NS, SD_NS
 from reasoner.paths import QUERIES_DIR
-from reasoner.protocol_request import ProtocolError, read_query_operation
-from reasoner.query_runner import Answer, QueryRunner, negotiate, open_spool
+from reasoner.serve.protocol_request import ProtocolError, read_query_operation
+from reasoner.serve.query_runner import Answer, QueryRunner, negotiate, open_spool
 
 MAX_BODY = 1 * 2**20
 CHUNK = 256 * 1024

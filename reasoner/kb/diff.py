@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reasoner.engine import Reasoner
-from reasoner.knowledge import KnowledgeBase
+from reasoner.pipeline.engine import Reasoner
+from reasoner.kb.knowledge import KnowledgeBase
 from reasoner.paths import KB_IRI
-from reasoner.render import decision_records
+from reasoner.output.render import decision_records
 
 
 def _reason_key(reason: dict) -> tuple:

@@ -18,7 +18,7 @@ from rdflib import Graph
 
 from reasoner import namespaces
 from reasoner.errors import InputError
-from reasoner.knowledge import KnowledgeBase
+from reasoner.kb.knowledge import KnowledgeBase
 from reasoner.paths import QUERIES_DIR, SHAPES_DIR
 
 
