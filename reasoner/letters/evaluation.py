@@ -23,7 +23,7 @@ from rdflib import RDFS
 
 from reasoner.letters.importer import import_letter
 from reasoner.letters.reading import LetterError
-from reasoner.markdown_text import escape
+from reasoner.output.markdown_text import escape
 from reasoner.namespaces import GR
 
 PREDICTED_IMR = {"not-medically-necessary": "Upheld", "medically-necessary": "Overturned"}
@@ -74,7 +74,7 @@ class Evaluation:
 
 
 def evaluate(directory: Path, reasoner, progress=None) -> Evaluation:
-    from reasoner.render import decision_records
+    from reasoner.output.render import decision_records
 
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in (".txt", ".pdf") and p.is_file())
     out = Evaluation()
