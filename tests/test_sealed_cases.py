@@ -115,3 +115,60 @@ def test_in_a_batch_no_case_sees_another_cases_nodes(tmp_path, reasoner, name):
         [alone] = decide_batch([case], reasoner.kb.closure_ntriples)
         assert "decisions" in alone, alone
         assert together[str(case)] == alone["decisions"], case.name
+
+
+def test_the_seal_in_python_finds_what_its_sparql_finds(reasoner):
+    """The input check applies the seal as set tests over each case's triples
+    (case_seal.breaches); breach_query states the same rules in SPARQL. Both give the same
+    breaches on the examples, the bad-input corpus and seeded mutations of them that add
+    triples about the case's own nodes, new nodes, knowledge-base terms, unknown names,
+    derived and misplaced properties, or drop triples (so nodes become unreached)."""
+    import random
+
+    import pyoxigraph as ox
+
+    from conftest import FIXTURES
+    from reasoner.cases.seal import breach_query, breaches
+    from reasoner.errors import InputError
+    from reasoner.namespaces import GR_NS as GR, KB_NS as KB, RDF_TYPE
+    from reasoner.pipeline import case_input
+
+    seal = reasoner.check.seal
+    cases = []
+    for path in [SEED, *sorted((FIXTURES / "bad-input").rglob("*.ttl")), *sorted((FIXTURES / "decisions").glob("*.ttl"))]:
+        try:
+            cases.append(case_input.parse(path.read_bytes(), "turtle", str(path), path.as_uri()))
+        except InputError:
+            pass
+    predicates = sorted({*seal.derived, *(p for p, _ in seal.allowed), GR.factSubject, GR.hasRequest, RDF_TYPE,
+                         GR + "functionalOutcom", KB + "maxVisits", "http://www.w3.org/ns/prov#wasDerivedFrom",
+                         "http://www.w3.org/2000/01/rdf-schema#label", "https://example.org/p"})
+    objects = [ox.NamedNode(iri) for iri in (GR.Case, GR.TreatmentRequest, GR.TreatmentEpisode, GR.Patient, GR.TextSpan,
+                                             GR.CaseFact, GR.Decision, GR.WithinVisitLimitCheck, GR.LowBack,
+                                             GR + "Bogus", KB + "Bogus", "https://example.org/o")]
+    objects += [ox.Literal("x"), ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))]
+    rnd = random.Random(14)
+
+    def mutated(triples):
+        triples = list(triples)
+        nodes = sorted({t.subject for t in triples} | {t.object for t in triples if not isinstance(t.object, ox.Literal)},
+                       key=str)
+        for _ in range(rnd.randint(1, 4)):
+            if rnd.random() < 0.25:
+                triples.pop(rnd.randrange(len(triples)))
+                continue
+            subject = rnd.choice(nodes + [ox.BlankNode(), ox.NamedNode("https://example.org/new"),
+                                          ox.NamedNode(GR.LowBack), ox.NamedNode(KB + "CPMTG-PhysicalMedicine")])
+            triples.append(ox.Triple(subject, ox.NamedNode(rnd.choice(predicates)),
+                                     rnd.choice(nodes + objects + [ox.BlankNode()])))
+        return triples
+
+    query, graph = breach_query(seal), ox.NamedNode("urn:case")
+    kinds = set()
+    for triples in cases + [mutated(rnd.choice(cases)) for _ in range(400)]:
+        store = ox.Store()
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        expected = {((str(row["s"]), str(row["p"]), str(row["o"])), row["kind"].value) for row in store.query(query)}
+        assert set(breaches(case_input.statements(triples), seal)) == expected, triples
+        kinds |= {kind for _, kind in expected}
+    assert kinds == {"term", "unreached", "derived", "type", "unknown", "misplaced"}  # every rule was met

@@ -41,7 +41,7 @@ from reasoner.pipeline.stores import ChunkStore
 from reasoner.output.render import decision_records
 
 CHUNK = 500
-HAS_REQUEST = str(GR.hasRequest)
+_HAS_REQUEST = f"<{GR.hasRequest}>"  # as case_input.statements write it
 
 
 @dataclass
@@ -238,7 +238,7 @@ def _warm(kb_ntriples: bytes) -> None:
     from reasoner.pipeline.stores import compiled_requirements, decision_graph
 
     _init_worker(kb_ntriples)
-    _check()._breach_query  # noqa: B018 (a cached property: built here, inherited by workers)
+    _check()
     case_input._input_shapes()
     from reasoner.shacl.report import _nt_sources
 
@@ -333,21 +333,23 @@ def _read_chunk(chunk: list[RawCase]) -> tuple[dict[int, dict], list[_Group]]:
     store = ox.Store()
     graphs = {n: _graph(n) for n in parsed}
     store.extend([ox.Quad(t.subject, t.predicate, t.object, graphs[n]) for n, triples in parsed.items() for t in triples])
-    problems = _check().problems(store, {graphs[n].value: triples for n, triples in parsed.items()})
+    texts = {n: case_input.statements(triples) for n, triples in parsed.items()}
+    problems = _check().problems(store, {graphs[n].value: triples for n, triples in parsed.items()},
+                                 {graphs[n].value: texts[n] for n in parsed})
     groups: list[_Group] = []
     for n, triples in parsed.items():
         problem = problems.get(graphs[n].value)
         if problem:
             records[n] = {"case": chunk[n].id, "error": InputError(chunk[n].id, problem[1], problem[0]).detail}
             continue
-        nodes = _check().nodes(triples)
+        nodes = _check().nodes(texts[n])
         group = next((g for g in groups if g.nodes.isdisjoint(nodes)), None)
         if group is None:
             group = _Group()
             groups.append(group)
         group.nodes |= nodes
-        group.owner.update((t.object.value, n) for t in triples if t.predicate.value == HAS_REQUEST)
-        group.inputs[n] = pipeline.CaseInput.of(triples, key=n)
+        group.owner.update((case_input.value_of(o), n) for _, p, o in texts[n] if p == _HAS_REQUEST)
+        group.inputs[n] = pipeline.CaseInput.of(triples, key=n, texts=texts[n])
     return records, groups
 
 

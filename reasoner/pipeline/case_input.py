@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -105,12 +105,46 @@ def to_graph(triples, normalize: bool = False) -> Graph:
     return graph
 
 
+def statements(triples) -> list[tuple[str, str, str]]:
+    """A case's distinct triples (a graph is a set), each as the N-Triples text of its
+    subject, predicate and object, which names the term exactly: what the checks, the seal
+    and the input hash read, made once per case, as reading a term out of Oxigraph costs
+    more than a test on it. Triples or default-graph quads, as `parse` gives them; a subject
+    or predicate has no space in it (an IRI cannot: `parse` refuses one)."""
+    return [tuple(line.split(" ", 2)) for line in {str(t) for t in triples}]
+
+
+def has_value(value: str):
+    """A test of a term's N-Triples text: is its value (IRI, blank node label or literal's
+    lexical form) `value`, as `term.value == value` tests? For a value N-Triples writes
+    as is (an IRI of the ontology)."""
+    texts = (f"<{value}>", f"_:{value}")
+    literal = f'"{value}"'
+    return lambda text: text in texts or text.startswith(literal)
+
+
+def value_of(text: str) -> str:
+    """The value of an IRI's or blank node's N-Triples text (a subject's)."""
+    return text[1:-1] if text[0] == "<" else text[2:]
+
+
+def _is_iri(text: str) -> bool:
+    return text[0] == "<" and text[1] != "<"  # "<<(": a triple term
+
+
+def _term(text: str, triples: list[ox.Triple]):
+    """The term of a case whose N-Triples text is `text` (to name it in an error)."""
+    return next(term for t in triples for term in (t.subject, t.predicate, t.object)
+                if str(term) == text or type(term) is ox.Triple and f"<<( {term} )>>" == text)
+
 
 # (property, class its values must fall under, what to call it): reasoner/cases/names.py
 TERM_RULES = tuple((str(prop), str(kind), what) for prop, kind, what in NAMED_TERM_RULES)
 _UNNAMED_REQUEST = "give every gr:TreatmentRequest an IRI (decisions are named after it)"
 # as strings once: an rdflib namespace attribute builds a URIRef on every use (hot loops below)
-_CASE, _TREATMENT_REQUEST, _HAS_REQUEST = str(GR.Case), str(GR.TreatmentRequest), str(GR.hasRequest)
+_CASE = str(GR.Case)
+_NT_TYPE, _NT_HAS_REQUEST = f"<{RDF_TYPE}>", f"<{GR.hasRequest}>"
+_TREATMENT_REQUEST = has_value(GR.TreatmentRequest)
 
 
 class CaseCheck:
@@ -169,31 +203,26 @@ class CaseCheck:
         check.kb_terms = frozenset(document["kb_terms"])
         return check
 
-    def nodes(self, triples: list[ox.Triple]) -> set[str]:
-        """The IRIs a case's facts are about or lead to, knowledge-base terms aside: two cases
-        sharing one would see each other's facts in a shared store."""
-        found = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
-        found.update(t.object.value for t in triples if isinstance(t.object, ox.NamedNode))
+    def nodes(self, statements: list[tuple[str, str, str]]) -> set[str]:
+        """The IRIs a case's facts (its `statements`) are about or lead to, knowledge-base
+        terms aside: two cases sharing one would see each other's facts in a shared store."""
+        found = {s[1:-1] for s, _, _ in statements if s[0] == "<"}
+        found.update(o[1:-1] for _, _, o in statements if _is_iri(o))
         return found - self.kb_terms
-
-    @cached_property
-    def _breach_query(self) -> str:
-        from reasoner.cases.seal import breach_query
-
-        return breach_query(self.seal)
 
     def one(self, triples: list[ox.Triple], source: str) -> None:
         """Raise InputError for a single case's first problem."""
         graph = ox.NamedNode(BATCH_CASE + "0")  # the graph it would have in a batch
         store = ox.Store()
         store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        problem = self.problems(store, {graph.value: triples}).get(graph.value)
+        problem = self.problems(store, {graph.value: triples}, {graph.value: statements(triples)}).get(graph.value)
         if problem:
             raise InputError(source, problem[1], field=problem[0])
 
-    def problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]]) -> dict[str, Problem]:
+    def problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]],
+                 texts: dict[str, list[tuple[str, str, str]]]) -> dict[str, Problem]:
         """The first problem of each case with one; `store` holds each case of `cases` in the
-        named graph its key names."""
+        named graph its key names, and `texts` its `statements`."""
         found: dict[str, Problem] = {}
         for graph, triples in cases.items():
             if not any(t.predicate.value == RDF_TYPE and t.object.value == _CASE for t in triples):
@@ -202,11 +231,10 @@ class CaseCheck:
             found.setdefault(graph, problem)
         for graph, triples in cases.items():
             if graph not in found:
-                problem = _unnamed_requests(triples) or self._unknown_term(triples)
+                problem = (_unnamed_requests(texts[graph]) or self._unknown_term(texts[graph], triples)
+                           or self._breach(texts[graph], triples))
                 if problem:
                     found[graph] = problem
-        for graph, problem in self._breaches(store).items():
-            found.setdefault(graph, problem)
         return found
 
     def _shape_problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]]) -> dict[str, Problem]:
@@ -228,41 +256,35 @@ class CaseCheck:
             first[graph] = (f"{focus} {path}".strip(), message + more)
         return first
 
-    def _unknown_term(self, triples: list[ox.Triple]) -> Problem | None:
-        by_property: dict[str, list[ox.Triple]] = {}  # one pass: each .value is a new string from Oxigraph
-        for t in triples:
-            by_property.setdefault(t.predicate.value, []).append(t)
+    def _unknown_term(self, texts: list[tuple[str, str, str]], triples: list[ox.Triple]) -> Problem | None:
+        by_property: dict[str, list[tuple[str, str]]] = {}
+        for s, p, o in texts:
+            by_property.setdefault(p, []).append((s, o))
         for prop, kind, what in TERM_RULES:
-            values = sorted(((str(t.subject), str(t.object)), t.object) for t in by_property.get(prop, ()))
-            for (subject, _), value in values:
-                if value.value not in self.known[kind] or not isinstance(value, ox.NamedNode):
+            for subject, value in sorted(by_property.get(f"<{prop}>", ())):
+                if not (_is_iri(value) and value[1:-1] in self.known[kind]):
                     return (f"{_short_text(subject)} {_short_text(prop)}",
-                            unknown_term(what, value.value, self.known[kind]))
+                            unknown_term(what, _term(value, triples).value, self.known[kind]))
         return None
 
-    def _breaches(self, store: ox.Store) -> dict[str, Problem]:
-        found_rows = list(store.query(self._breach_query))
-        if not found_rows:
-            return {}  # the usual case: no rdflib terms to make
-        from reasoner.cases.seal import first, short, why
+    def _breach(self, texts: list[tuple[str, str, str]], triples: list[ox.Triple]) -> Problem | None:
+        """The seal's first breach (reasoner/cases/seal.py), the triple named."""
+        from reasoner.cases.seal import breaches, first, short, why
+
+        found = breaches(texts, self.seal)
+        if not found:
+            return None  # the usual case: no rdflib terms to make
         from reasoner.shacl.report import to_rdflib
 
-        by_graph: dict[str, list] = {}
-        for row in found_rows:
-            by_graph.setdefault(row["g"].value, []).append(
-                (tuple(to_rdflib(row[v], False) for v in ("s", "p", "o")), row["kind"].value))
-        found = {}
-        for graph, breaches in by_graph.items():
-            (s, p, o), kind = first(breaches)
-            found[graph] = (f"{short(s)} {short(p)} {short(o)}", why(((s, p, o), kind), self.seal))
-        return found
+        (s, p, o), kind = first([(tuple(to_rdflib(_term(text, triples), False) for text in triple), kind)
+                                 for triple, kind in found])
+        return (f"{short(s)} {short(p)} {short(o)}", why(((s, p, o), kind), self.seal))
 
 
-def _unnamed_requests(triples: list[ox.Triple]) -> Problem | None:
-    unnamed = {t.subject for t in triples if isinstance(t.subject, ox.BlankNode)
-               and t.predicate.value == RDF_TYPE and t.object.value == _TREATMENT_REQUEST}
+def _unnamed_requests(texts: list[tuple[str, str, str]]) -> Problem | None:
+    unnamed = {s for s, p, o in texts if p == _NT_TYPE and s.startswith("_:") and _TREATMENT_REQUEST(o)}
     # a request by its place, typed or not
-    unnamed |= {t.object for t in triples if t.predicate.value == _HAS_REQUEST and isinstance(t.object, ox.BlankNode)}
+    unnamed |= {o for _, p, o in texts if p == _NT_HAS_REQUEST and o.startswith("_:")}
     return (f"{len(unnamed)} blank-node request(s)", _UNNAMED_REQUEST) if unnamed else None
 
 

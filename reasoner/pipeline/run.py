@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 
-from reasoner.pipeline import queries
+from reasoner.pipeline import case_input, queries
 from reasoner.namespaces import GR_NS as GR, PROV_NS as PROV, RDF_TYPE, XSD
 
 FOLLOW_UP = "output/surgery-found-necessary.rq"
@@ -47,11 +47,12 @@ class CaseInput:
     key: object = None  # the caller's handle on it (a batch: its place in the chunk)
 
     @classmethod
-    def of(cls, triples, key: object = None) -> CaseInput:
+    def of(cls, triples, key: object = None, texts=None) -> CaseInput:
+        """`texts`: the triples' `case_input.statements`, when the caller has them."""
         triples = tuple(triples)
-        cases = frozenset(t.subject.value for t in triples
-                          if t.predicate.value == RDF_TYPE and t.object.value == _CASE)
-        return cls(cases, triples, input_hash(triples), key)
+        texts = case_input.statements(triples) if texts is None else texts
+        cases = frozenset(case_input.value_of(s) for s, p, o in texts if p == _TYPE and _CASE(o))
+        return cls(cases, triples, input_hash(texts), key)
 
     def with_surgery_authorized(self, approved: set[str]) -> CaseInput:
         """The same case (and input hash) with its surgery taken as authorized."""
@@ -60,7 +61,7 @@ class CaseInput:
         return replace(self, triples=self.triples + added)
 
 
-_CASE = GR.Case  # once: read in a loop over every triple
+_TYPE, _CASE = f"<{RDF_TYPE}>", case_input.has_value(GR.Case)
 _HAS_FINDING = ox.NamedNode(GR.hasFinding)
 _SURGERY_AUTHORIZED = ox.NamedNode(GR.SurgeryAuthorized)
 
@@ -107,16 +108,17 @@ def stamp_query(cases: Sequence[CaseInput]) -> queries.Query:
     return queries.Query("stamp", None, text)
 
 
-def input_hash(triples) -> str:
-    """SHA-256 of the case's triples in a canonical text form (sorted N-Triples, blank nodes
-    written alike, each triple once: a graph is a set, and a triple stated twice is one), so
-    the same input gives the same hash whatever path read it."""
+def input_hash(texts) -> str:
+    """SHA-256 of the case's triples (their `case_input.statements`) in a canonical text form
+    (sorted N-Triples, blank nodes written alike, each triple once: a graph is a set, and a
+    triple stated twice is one), so the same input gives the same hash whatever path read it."""
     lines = []
-    for triple in {(t.subject, t.predicate, t.object) for t in triples}:  # two blank nodes stay two lines
-        if type(triple[0]) is ox.BlankNode or type(triple[2]) is ox.BlankNode:
-            lines.append(" ".join("_:b" if isinstance(term, ox.BlankNode) else str(term) for term in triple))
-        else:
-            lines.append("%s %s %s" % triple)
+    for s, p, o in texts:  # two blank nodes stay two lines
+        if o.startswith("_:"):
+            o = "_:b"
+        elif o.startswith("<<( "):
+            o = o[4:-4]  # a triple term written as an Oxigraph Triple prints itself (as hashes always were)
+        lines.append(f"{'_:b' if s.startswith('_:') else s} {p} {o}")
     lines.sort()
     return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
