@@ -58,6 +58,10 @@ CASES = {
         "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:pattern \"^ab\" ; sh:flags \"i\" ;"
         " sh:minLength 3 ; sh:maxLength 4 ] .",
         "ex:a ex:p \"ABc\", \"abcde\", \"xab\", \"ab\" ."),
+    "sh:maxCount and sh:datatype on an inverse path": (
+        "ex:S a sh:NodeShape ; sh:targetNode ex:b, ex:d ; sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:maxCount 1 ;"
+        " sh:nodeKind sh:BlankNode ] .",
+        "ex:a ex:p ex:b . ex:c ex:p ex:b . [] ex:p ex:d ."),
     "sh:node, sh:targetSubjectsOf, sh:targetObjectsOf": (
         "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ; sh:targetObjectsOf ex:p ; sh:node ex:T . "
         "ex:T a sh:NodeShape ; sh:property [ sh:path ex:q ; sh:minCount 1 ] .",
@@ -89,6 +93,41 @@ def test_compiled_results_are_pyshacl_results(name):
     expected = _by_pyshacl(data, shapes)
     assert expected, "each case must produce results"
     assert ours == expected
+
+
+def test_branches_that_cannot_have_results_are_skipped_with_the_same_rows():
+    """ShapePlan.graph_rows skips a constraint when no node of the data has the values its
+    results need (a value for a test of each value, n + 1 for sh:maxCount n): the rows are
+    the same, on every case above with and without each of its triples, and on the
+    case-input shapes over the bad-input corpus and the decision fixtures in one store."""
+    from conftest import FIXTURES, ROOT
+    from reasoner.errors import InputError
+    from reasoner.pipeline import case_input
+    from reasoner.shacl.plan import plan_of
+
+    def same_rows(plan, cases: list[list]) -> int:
+        store = ox.Store()
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(f"urn:case:{n}"))
+                     for n, triples in enumerate(cases) for t in triples)
+        most = case_input._most_values([case_input.statements(triples) for triples in cases], plan.bounded_paths)
+        every = sorted(tuple(map(str, row)) for row in plan.graph_rows(store))
+        assert sorted(tuple(map(str, row)) for row in plan.graph_rows(store, most)) == every
+        return len(every)
+
+    for shapes_text, data_text in CASES.values():
+        plan = plan_of(compile_report(Graph().parse(data=PREFIXES + shapes_text)))
+        data = list(ox.parse(PREFIXES + data_text, format=ox.RdfFormat.TURTLE))
+        assert same_rows(plan, [data] + [data[:n] + data[n + 1:] for n in range(len(data))])
+    cases = []
+    for path in [ROOT / "examples" / "seed-case.ttl", *sorted((FIXTURES / "bad-input").rglob("*.ttl")),
+                 *sorted((FIXTURES / "decisions").glob("*.ttl"))]:
+        try:
+            cases.append(case_input.parse(path.read_bytes(), "turtle", str(path), path.as_uri()))
+        except InputError:
+            pass
+    plan = case_input._input_shapes()
+    assert same_rows(plan, cases) > 50
+    assert sum(s.needs > 1 for s in plan.sources) > 10  # the sh:maxCount ones, the most costly, are bounded
 
 
 @pytest.mark.parametrize("shape", [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -128,6 +129,21 @@ def value_of(text: str) -> str:
     return text[1:-1] if text[0] == "<" else text[2:]
 
 
+def _most_values(cases, paths):
+    """For ShapePlan.graph_rows, from the `statements` of cases: the most values a node has,
+    in one case, on each path of `paths`, (predicate IRI, inverse) pairs."""
+    forward = {f"<{iri}>" for iri, inverse in paths if not inverse}
+    backward = {f"<{iri}>" for iri, inverse in paths if inverse}
+    most: dict[tuple[str, bool], int] = {}
+    for texts in cases:
+        counted = Counter([(p, s, False) for s, p, _ in texts if p in forward] +
+                          [(p, o, True) for _, p, o in texts if p in backward])
+        for (p, _, inverse), n in counted.items():
+            if n > most.get((p, inverse), 0):
+                most[p, inverse] = n
+    return lambda iri, inverse: most.get((f"<{iri}>", inverse), 0)
+
+
 def _is_iri(text: str) -> bool:
     return text[0] == "<" and text[1] != "<"  # "<<(": a triple term
 
@@ -227,7 +243,7 @@ class CaseCheck:
         for graph, triples in cases.items():
             if not any(t.predicate.value == RDF_TYPE and t.object.value == _CASE for t in triples):
                 found[graph] = (None, "no gr:Case in it: not a case file")
-        for graph, problem in self._shape_problems(store, cases).items():
+        for graph, problem in self._shape_problems(store, cases, texts).items():
             found.setdefault(graph, problem)
         for graph, triples in cases.items():
             if graph not in found:
@@ -237,12 +253,13 @@ class CaseCheck:
                     found[graph] = problem
         return found
 
-    def _shape_problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]]) -> dict[str, Problem]:
+    def _shape_problems(self, store: ox.Store, cases: dict[str, list[ox.Triple]],
+                        texts: dict[str, list[tuple[str, str, str]]]) -> dict[str, Problem]:
         """The case-input shapes' results per graph, the first in a stable order, as the
         field (focus node and path) and the shape's message."""
         plan = _input_shapes()
         by_graph: dict[str, list[tuple]] = {}
-        for row in plan.graph_rows(store):
+        for row in plan.graph_rows(store, _most_values(texts.values(), plan.bounded_paths)):
             graph = row["g"].value
             if graph not in cases:
                 continue
