@@ -134,7 +134,6 @@ def breaches(statements, seal: Seal) -> list[tuple[tuple[str, str, str], str]]:
     of `breach_query`, as set tests over the case's triples. A triple may come under
     several kinds."""
     names = _nt_names(seal)
-    found = []
     follows: dict[str, list[str]] = {}  # node -> nodes one step on, along breach_query's reaching path
     kinds: dict[str, set[str]] = {}     # node -> the case classes it is (typed, or by its place)
     starts = []
@@ -157,22 +156,24 @@ def breaches(statements, seal: Seal) -> list[tuple[tuple[str, str, str], str]]:
             if node not in reached:
                 reached.add(node)
                 todo.append(node)
+    outside = {s for s, _, _ in statements if s not in reached or s.startswith(_PROJECT)}
+    found = []
     for triple in statements:
         s, p, o = triple
-        if s.startswith(_PROJECT):
-            found.append((triple, "term"))
-        elif s not in reached:
-            found.append((triple, "unreached"))
+        if s in outside:
+            found.append((triple, "term" if s.startswith(_PROJECT) else "unreached"))
         if p in names.derived:
             found.append((triple, "derived"))
-        if p.startswith(_PROJECT) and p not in names.properties:
+        if p not in names.properties and p.startswith(_PROJECT):
             found.append((triple, "unknown"))
-        if o.startswith(_PROJECT) and o not in names.defined:
+        if o not in names.defined and o.startswith(_PROJECT):
             found.append((triple, "unknown"))
         if p == _TYPE and o in names.pipeline_types:
             found.append((triple, "type"))
-        if p in names.placed:
-            found.extend((triple, "misplaced") for kind in kinds.get(s, ()) if (p, kind) not in names.allowed)
+        if s in kinds and p in names.placed:
+            for kind in kinds[s]:
+                if p not in names.allowed[kind]:
+                    found.append((triple, "misplaced"))
     return found
 
 
@@ -195,15 +196,15 @@ class _NtSeal:
     pipeline_types: frozenset[str]
     properties: frozenset[str]
     defined: frozenset[str]
-    allowed: frozenset[tuple[str, str]]
-    placed: frozenset[str]  # the properties said of some case class
+    allowed: dict[str, frozenset[str]]  # case class -> the properties that may be said of it
+    placed: frozenset[str]              # the properties said of some case class
 
 
 @lru_cache(maxsize=4)
 def _nt_names(seal: Seal) -> _NtSeal:
     names = [frozenset(map(_nt, names)) for names in (seal.derived, seal.pipeline_types, seal.properties, seal.defined)]
-    allowed = frozenset((_nt(p), _nt(c)) for p, c in seal.allowed)
-    return _NtSeal(*names, allowed, frozenset(p for p, _ in allowed))
+    allowed = {_nt(c): frozenset(_nt(p) for p, of in seal.allowed if of == c) for c in CASE_CLASSES}
+    return _NtSeal(*names, allowed, frozenset(_nt(p) for p, _ in seal.allowed))
 
 
 def _in_project(term) -> bool:
