@@ -75,9 +75,11 @@ def parse(data: bytes | str, fmt: str, source: str, base: str) -> list[ox.Triple
         raise InputError(source, f"not valid {_FORMAT_NAMES[fmt]}: {_syntax_message(exc)}") from None
     if not triples:
         raise InputError(source, "no RDF statements in the file")
-    # ids are checked in the JSON; this catches the rest (terms expanded by @vocab). One search
-    # over all the case's IRIs, joined; the loop only to name the first bad one.
-    if NOT_IN_IRI.search("".join(term.value for triple in triples for term in triple if type(term) is ox.NamedNode)):
+    # ids are checked in the JSON; this catches the rest (terms expanded by @vocab), which the
+    # lenient parse lets through (a strict one, of Turtle or N-Triples, refuses such an IRI
+    # itself). One search over all the case's IRIs, joined; the loop only to name the first bad one.
+    if fmt == "json" and NOT_IN_IRI.search("".join(term.value for triple in triples for term in triple
+                                                    if type(term) is ox.NamedNode)):
         for triple in triples:
             for term in triple:
                 if isinstance(term, ox.NamedNode) and NOT_IN_IRI.search(term.value):
