@@ -285,3 +285,21 @@ def test_terms_lists_names_with_the_ontology_labels():
     lateralities = json.loads(run("terms", "--kind", "laterality", "--format", "json").stdout)["terms"]
     assert {t["name"] for t in lateralities} == {"Left", "Right", "Bilateral"}
     assert "WORD" in run("terms", "--help").stdout
+
+
+def test_a_json_ld_case_in_a_named_graph_reads_as_its_triples(reasoner):
+    """JSON-LD can put a case's statements in a named graph (`@id` beside `@graph`): the
+    check and the input hash read the triples alone, the graph aside, as for the same case
+    in Turtle (case_input.statements takes each quad's triple)."""
+    from reasoner.pipeline import case_input
+    from reasoner.pipeline.run import CaseInput
+
+    turtle = (ROOT / "examples" / "seed-case.ttl").read_bytes()
+    triples = case_input.parse(turtle, "turtle", "seed.ttl", "https://example.org/seed")
+    document = json.dumps({"@id": "https://example.org/graph", "@graph": json.loads(
+        Graph().parse(data=turtle, format="turtle", publicID="https://example.org/seed").serialize(format="json-ld"))})
+    named = case_input.parse(document, "json", "seed.jsonld", "https://example.org/seed")
+    assert {str(q.graph_name) for q in named} == {"<https://example.org/graph>"}
+    reasoner.check.one(named, "seed.jsonld")  # the seed case is valid: no problem found
+    assert CaseInput.of(named).digest == CaseInput.of(triples).digest
+    assert sorted(case_input.statements(named)) == sorted(case_input.statements(triples))

@@ -112,9 +112,11 @@ def statements(triples) -> list[tuple[str, str, str]]:
     """A case's distinct triples (a graph is a set), each as the N-Triples text of its
     subject, predicate and object, which names the term exactly: what the checks, the seal
     and the input hash read, made once per case, as reading a term out of Oxigraph costs
-    more than a test on it. Triples or default-graph quads, as `parse` gives them; a subject
-    or predicate has no space in it (an IRI cannot: `parse` refuses one)."""
-    return [tuple(line.split(" ", 2)) for line in {str(t) for t in triples}]
+    more than a test on it. Triples or quads (their graph aside: JSON-LD can name one), as
+    `parse` gives them; a subject or predicate has no space in it (a strict parse refuses
+    such an IRI, `parse` the lenient one's, and the JSON reader such a blank node id)."""
+    quad = ox.Quad
+    return [tuple(line.split(" ", 2)) for line in {str(t.triple) if type(t) is quad else str(t) for t in triples}]
 
 
 def has_value(value: str):
