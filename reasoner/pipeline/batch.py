@@ -330,15 +330,15 @@ def _read_chunk(chunk: list[RawCase]) -> tuple[dict[int, dict], list[_Group]]:
             parsed[n] = _parse(case)
         except InputError as exc:  # the case id is the record's own field
             records[n] = {"case": case.id, "error": exc.detail}
-    store = ox.Store()
-    graphs = {n: _graph(n) for n in parsed}
-    store.extend([ox.Quad(t.subject, t.predicate, t.object, graphs[n]) for n, triples in parsed.items() for t in triples])
+    graphs = {n: _graph(n).value for n in parsed}
     texts = {n: case_input.statements(triples) for n, triples in parsed.items()}
-    problems = _check().problems(store, {graphs[n].value: triples for n, triples in parsed.items()},
-                                 {graphs[n].value: texts[n] for n in parsed})
+    cases = {graphs[n]: triples for n, triples in parsed.items()}
+    by_graph = {graphs[n]: texts[n] for n in parsed}
+    strict = {graphs[n] for n in parsed if chunk[n].format in ("turtle", "ntriples")}
+    problems = _check().problems(case_input.store_of(cases, by_graph, strict), cases, by_graph)
     groups: list[_Group] = []
     for n, triples in parsed.items():
-        problem = problems.get(graphs[n].value)
+        problem = problems.get(graphs[n])
         if problem:
             records[n] = {"case": chunk[n].id, "error": InputError(chunk[n].id, problem[1], problem[0]).detail}
             continue

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Container
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -133,6 +134,25 @@ def value_of(text: str) -> str:
     return text[1:-1] if text[0] == "<" else text[2:]
 
 
+def store_of(cases: dict[str, list], texts: dict[str, list], strict: Container[str] = ()) -> ox.Store:
+    """The store the case-input shapes run over: each of `cases` in the named graph its key
+    names. A case read by a strict parser (Turtle, N-Triples: `strict` names its graph) is
+    loaded from the text of its `statements`, which Oxigraph parses faster than Python
+    makes its quads (its blank nodes get new labels there: a result names one by its type,
+    read from the store); a case the lenient JSON-LD parser read, from its triples, which
+    their text might not give back (a language tag in capitals, an IRI a strict parser
+    refuses)."""
+    store = ox.Store()
+    text = "".join(f"{s} {p} {o} <{graph}> .\n" for graph in cases if graph in strict for s, p, o in texts[graph])
+    try:
+        store.load(text, format=ox.RdfFormat.N_QUADS, lenient=True)  # valid terms: no need to validate again
+    except SyntaxError:  # not expected; the triples say the same
+        store, strict = ox.Store(), ()
+    store.extend([ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
+                  for graph, triples in cases.items() if graph not in strict for t in triples])
+    return store
+
+
 def _most_values(cases, paths):
     """For ShapePlan.graph_rows, from the `statements` of cases: the most values a node has,
     in one case, on each path of `paths`, (predicate IRI, inverse) pairs."""
@@ -164,6 +184,7 @@ _UNNAMED_REQUEST = "give every gr:TreatmentRequest an IRI (decisions are named a
 # as strings once: an rdflib namespace attribute builds a URIRef on every use (hot loops below)
 _CASE = str(GR.Case)
 _NT_TYPE, _NT_HAS_REQUEST = f"<{RDF_TYPE}>", f"<{GR.hasRequest}>"
+_TYPE_NODE = ox.NamedNode(RDF_TYPE)
 _TREATMENT_REQUEST = has_value(GR.TreatmentRequest)
 
 
@@ -232,10 +253,9 @@ class CaseCheck:
 
     def one(self, triples: list[ox.Triple], source: str) -> None:
         """Raise InputError for a single case's first problem."""
-        graph = ox.NamedNode(BATCH_CASE + "0")  # the graph it would have in a batch
-        store = ox.Store()
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        problem = self.problems(store, {graph.value: triples}, {graph.value: statements(triples)}).get(graph.value)
+        graph = BATCH_CASE + "0"  # the graph it would have in a batch
+        cases, texts = {graph: triples}, {graph: statements(triples)}
+        problem = self.problems(store_of(cases, texts), cases, texts).get(graph)
         if problem:
             raise InputError(source, problem[1], field=problem[0])
 
@@ -269,7 +289,7 @@ class CaseCheck:
                 continue
             source = plan.sources[int(row["c"].value)]
             by_graph.setdefault(graph, []).append(
-                (_describe(row["focus"], cases[graph]), _path_text(source, row["path"]), source.message))
+                (_describe(row["focus"], store, row["g"]), _path_text(source, row["path"]), source.message))
         first = {}
         for graph, results in by_graph.items():
             focus, path, message = min(results)
@@ -318,10 +338,10 @@ def _input_shapes():
     return cached_plan(SHAPES_DIR / "case-input.ttl")
 
 
-def _describe(node, triples: list[ox.Triple]) -> str:
+def _describe(node, store: ox.Store, graph) -> str:
     """An IRI as itself; a blank node by its type, since its label means nothing to a user."""
     if isinstance(node, ox.BlankNode):
-        kinds = sorted(t.object.value for t in triples if t.subject == node and t.predicate.value == RDF_TYPE)
+        kinds = sorted(q.object.value for q in store.quads_for_pattern(node, _TYPE_NODE, None, graph))
         return f"an unnamed {_short_text(kinds[0])}" if kinds else "an unnamed node"
     return _short_text(node.value)
 
