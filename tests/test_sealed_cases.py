@@ -117,6 +117,59 @@ def test_in_a_batch_no_case_sees_another_cases_nodes(tmp_path, reasoner, name):
         assert together[str(case)] == alone["decisions"], case.name
 
 
+def _with_episode(name: str, visits: int) -> str:
+    """A case whose earlier episode is a blank node labelled _:e, as a hand-written file has it."""
+    return (LEAK_B.replace("sealed-b#", f"sealed-{name}#").replace(":pt-2016", "_:e")
+            .replace("gr:visits 40", f"gr:visits {visits}"))
+
+
+def test_in_a_batch_two_cases_using_one_blank_node_label_do_not_share_the_node(tmp_path, reasoner):
+    """A blank node label is the file's own: two cases that both write _:e mean two episodes.
+    In one chunk store they were one node, and case b counted a's 40 visits with its own 1."""
+    from reasoner.pipeline.batch import decide_batch
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.ttl").write_text(_with_episode("a", 40))
+    (folder / "b.ttl").write_text(_with_episode("b", 1))
+    together = {r["case"].rsplit("/", 1)[-1]: r["decisions"] for r in decide_batch([folder], reasoner.kb.closure_ntriples)}
+    [limit] = [r for r in together["b.ttl"][0]["reasons"] if r["requirement"] == "within-visit-limit"]
+    assert limit["observed"] == 1 + 2  # b's one visit before and the two requested
+    for case in sorted(folder.iterdir()):
+        [alone] = decide_batch([case], reasoner.kb.closure_ntriples)
+        assert together[case.name] == alone["decisions"], case.name
+
+
+UNREADABLE_NODES = {
+    # the case's records and its decisions' provenance are named after its IRI
+    "a-blank-case": (HEAD.replace(":case a gr:Case ; gr:hasDiagnosis", "[] a gr:Case ; gr:hasDiagnosis"),
+                     "1 blank-node case(s)", "give the gr:Case an IRI"),
+    # RDF 1.2: a triple as the object of a statement
+    "a-triple-term": (HEAD + ":case gr:hasFinding <<( :a :b :c )>> .\n", "sealed#case gr:hasFinding",
+                      "RDF 1.2 triple term"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE_NODES))
+def test_a_case_whose_nodes_the_pipeline_cannot_name_is_refused_in_one_line(tmp_path, name):
+    """Both used to end in a traceback, and in a batch stopped the whole run."""
+    text, field, why = UNREADABLE_NODES[name]
+    case = tmp_path / f"{name}.ttl"
+    case.write_text(text)
+    result = run("decide", case)
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert str(case) in line and field in line and why in line, line
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    shutil.copy(case, folder / case.name)
+    shutil.copy(SEED, folder / "seed.ttl")
+    batch = run("decide", "--batch", folder)
+    assert batch.returncode == 0, batch.stderr
+    records = {r["case"].rsplit("/", 1)[-1]: r for r in map(json.loads, batch.stdout.splitlines())}
+    assert why in records[case.name]["error"] and records["seed.ttl"]["decisions"]
+
+
 def test_the_seal_in_python_finds_what_its_sparql_finds(reasoner):
     """The input check applies the seal as set tests over each case's triples
     (case_seal.breaches); breach_query states the same rules in SPARQL. Both give the same

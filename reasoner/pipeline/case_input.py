@@ -184,9 +184,12 @@ def _term(text: str, triples: list[ox.Triple]):
 # (property, class its values must fall under, what to call it): reasoner/cases/names.py
 TERM_RULES = tuple((str(prop), str(kind), what) for prop, kind, what in NAMED_TERM_RULES)
 _UNNAMED_REQUEST = "give every gr:TreatmentRequest an IRI (decisions are named after it)"
+_UNNAMED_CASE = "give the gr:Case an IRI (its records and its decisions' provenance name it)"
+_TRIPLE_TERM = ("a statement about a statement (an RDF 1.2 triple term): a case states facts about "
+                "its own nodes, with IRIs, blank nodes and literals only")
 # as strings once: an rdflib namespace attribute builds a URIRef on every use (hot loops below)
 _CASE = str(GR.Case)
-_NT_TYPE, _NT_HAS_REQUEST = f"<{RDF_TYPE}>", f"<{GR.hasRequest}>"
+_NT_TYPE, _NT_HAS_REQUEST, _NT_CASE = f"<{RDF_TYPE}>", f"<{GR.hasRequest}>", f"<{_CASE}>"
 _TYPE_NODE = ox.NamedNode(RDF_TYPE)
 _TREATMENT_REQUEST = has_value(GR.TreatmentRequest)
 
@@ -252,6 +255,9 @@ class CaseCheck:
         terms aside: two cases sharing one would see each other's facts in a shared store."""
         found = {s[1:-1] for s, _, _ in statements if s[0] == "<"}
         found |= {o[1:-1] for _, _, o in statements if o[0] == "<" and o[1] != "<"}  # "<<(": a triple term
+        # a labelled blank node keeps its label from the file ("_:e"), so two cases that use one
+        # label would share the node in a store (an anonymous one gets a random label: no clash)
+        found |= {term for s, _, o in statements for term in (s, o) if term[:2] == "_:"}
         return found - self.kb_terms
 
     def one(self, triples: list[ox.Triple], source: str) -> None:
@@ -268,9 +274,13 @@ class CaseCheck:
         named graph its key names, and `texts` its `statements`."""
         found: dict[str, Problem] = {}
         for graph, triples in cases.items():
-            if not any(t.predicate.value == RDF_TYPE and t.object.value == _CASE for t in triples):
+            problem = _triple_term(triples) or _unnamed_cases(texts[graph])
+            if problem:
+                found[graph] = problem
+            elif not any(t.predicate.value == RDF_TYPE and t.object.value == _CASE for t in triples):
                 found[graph] = (None, "no gr:Case in it: not a case file")
-        for graph, problem in self._shape_problems(store, cases, texts).items():
+        rest = {graph: triples for graph, triples in cases.items() if graph not in found}
+        for graph, problem in self._shape_problems(store, rest, texts).items():
             found.setdefault(graph, problem)
         for graph, triples in cases.items():
             if graph not in found:
@@ -330,6 +340,20 @@ class CaseCheck:
         (s, p, o), kind = first([(tuple(to_rdflib(_term(text, triples), False) for text in triple), kind)
                                  for triple, kind in found])
         return (f"{short(s)} {short(p)} {short(o)}", why(((s, p, o), kind), self.seal))
+
+
+def _triple_term(triples: list[ox.Triple]) -> Problem | None:
+    """A statement about a statement (an RDF 1.2 triple term): no case fact is one."""
+    for t in triples:
+        if type(t.subject) is ox.Triple or type(t.object) is ox.Triple:
+            subject = {ox.Triple: "a triple term", ox.BlankNode: "an unnamed node"}.get(type(t.subject))
+            return (f"{subject or _short_text(t.subject.value)} {_short_text(t.predicate.value)}", _TRIPLE_TERM)
+    return None
+
+
+def _unnamed_cases(texts: list[tuple[str, str, str]]) -> Problem | None:
+    unnamed = {s for s, p, o in texts if p == _NT_TYPE and s.startswith("_:") and o == _NT_CASE}
+    return (f"{len(unnamed)} blank-node case(s)", _UNNAMED_CASE) if unnamed else None
 
 
 def _unnamed_requests(texts: list[tuple[str, str, str]]) -> Problem | None:
