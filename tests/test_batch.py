@@ -136,15 +136,16 @@ def test_compiled_report_is_the_pyshacl_report(reasoner):
     assert compared > 50
 
 
-def test_report_as_ntriples_is_the_report_as_quads(reasoner):
-    """What batch validation loads (report_ntriples, text for speed) is the graph report_quads
-    builds, blank nodes aside: results, copied shapes and paths, conforms."""
-    from rdflib import Graph
-    from rdflib.compare import isomorphic
+def test_batch_findings_are_the_reports_results(reasoner):
+    """What batch validation keeps (findings_update, run inside the store) is, result for
+    result, the focus node, severity and message of the standard report report_quads builds,
+    and nothing else: a chunk outputs no report, only what the decisions read from it."""
+    from collections import Counter
 
     from reasoner.pipeline.engine import requirement_shapes
+    from reasoner.namespaces import SH_NS
     from reasoner.shacl.compiler import compile_report
-    from reasoner.shacl.report import report_ntriples, report_quads, to_rdflib
+    from reasoner.shacl.report import findings_update, report_quads
 
     compiled = compile_report(requirement_shapes())
     store = ox.Store()
@@ -152,16 +153,20 @@ def test_report_as_ntriples_is_the_report_as_quads(reasoner):
         for q in reasoner.decide_file(case).store:  # every case's checks in one store, as in a chunk
             if q.graph_name != ox.NamedNode("urn:guideline-reasoner:graph:report"):
                 store.add(ox.Quad(q.subject, q.predicate, q.object))
-    rows = list(store.query(compiled.query))
-    assert len(rows) > 40
-    graphs = []
-    for quads in (report_quads(compiled, rows),
-                  ox.parse(report_ntriples(compiled, rows), format=ox.RdfFormat.N_TRIPLES)):
-        graph = Graph()
-        for q in quads:
-            graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-        graphs.append(graph)
-    assert len(graphs[0]) == len(graphs[1]) and isomorphic(*graphs)
+    report = report_quads(compiled, store.query(compiled.query))
+    values = {}
+    for q in report:
+        values.setdefault(q.subject, {}).setdefault(q.predicate.value, []).append(q.object)
+    expected = Counter((r[SH_NS + "focusNode"][0], r[SH_NS + "resultSeverity"][0], message)
+                       for r in values.values() if SH_NS + "focusNode" in r for message in r[SH_NS + "resultMessage"])
+    before = set(store)
+    store.update(findings_update(compiled))
+    added = set(store) - before
+    assert {q.predicate.value for q in added} == {SH_NS + "focusNode", SH_NS + "resultSeverity", SH_NS + "resultMessage"}
+    found = Counter(tuple(r) for r in store.query(
+        f"SELECT ?focus ?severity ?message WHERE {{ ?r <{SH_NS}focusNode> ?focus ; "
+        f"<{SH_NS}resultSeverity> ?severity ; <{SH_NS}resultMessage> ?message }}"))
+    assert len(expected) > 40 and found == expected
 
 
 def test_nquads_and_json_lines_inputs(tmp_path, reasoner):

@@ -240,9 +240,9 @@ def _warm(kb_ntriples: bytes) -> None:
     _init_worker(kb_ntriples)
     _check()
     case_input._input_shapes()
-    from reasoner.shacl.report import _nt_sources
+    from reasoner.shacl.report import findings_update
 
-    _nt_sources(compiled_requirements())
+    findings_update(compiled_requirements())
     decision_graph()
     for name in queries.DERIVATION_STAGES + queries.DECISION_STAGES:
         queries.stage(name)

@@ -10,7 +10,8 @@ derives, validates the requirement checks and answers SELECTs; nothing else diff
   caller asks for it as a graph (`validate --format turtle`, `load`).
 - ChunkStore: a batch chunk, embedded: the knowledge base in the default graph, every case
   of the chunk beside it; each CONSTRUCT runs as SPARQL Update (no triple passes through
-  Python) and validation is SPARQL compiled from the same shapes.
+  Python) and validation is SPARQL compiled from the same shapes, keeping of each result
+  what the decisions read (focus node, severity, message).
 - RemoteStore: one case in an external SPARQL 1.1 store, through the Protocol and the Graph
   Store Protocol: queries run there over the knowledge base's and the case's graphs, their
   results go into the case's graph; a local CaseStore mirrors them for SHACL and rendering."""
@@ -98,10 +99,10 @@ class ChunkStore:
         self.store.update(_insert(query) if query.path else query.as_insert())
 
     def validate(self) -> None:
-        from reasoner.shacl.report import report_ntriples
+        """The results the decisions read, not the whole report: a chunk outputs none."""
+        from reasoner.shacl.report import findings_update
 
-        compiled = compiled_requirements()
-        self.store.load(report_ntriples(compiled, self.store.query(compiled.query)), format=ox.RdfFormat.N_TRIPLES)
+        self.store.update(findings_update(compiled_requirements()))
 
     def select(self, query: queries.Query) -> list[dict]:
         return rows(self.store.query(query.text))

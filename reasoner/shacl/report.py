@@ -133,50 +133,25 @@ def copied_triples(compiled: Compiled, c: int) -> list[tuple]:
     return into
 
 
-def report_ntriples(compiled: Compiled, rows) -> str:
-    """The triples of report_quads as N-Triples text, for Store.load: formatting text and
-    letting the store parse it is faster than building the quads one by one in Python, on
-    a batch chunk's thousands of results. Loading gives every blank node of one text a
-    fresh one (results, the report, copied shapes), as report_quads does."""
-    fixed = _nt_sources(compiled)
-    lines = []
-    copied: set = set()
-    conforms = "true"
-    result_of, focus_of, value_of, path_of = (f" <{SH_NS}{name}> " for name in ("result", "focusNode", "value", "resultPath"))
-    for n, row in enumerate(rows):
-        conforms = "false"
-        c = int(row["c"].value)
-        path, described, copies = fixed[c]
-        result = f"_:r{n}"
-        lines.append(f"_:report{result_of}{result} .\n{described.format(result)}{result}{focus_of}{row['focus']} .\n")
-        if (value := row["value"]) is not None:
-            lines.append(f"{result}{value_of}{value} .\n")
-        if (path := path or row["path"]) is not None:
-            lines.append(f"{result}{path_of}{path} .\n")
-        if c not in copied:
-            copied.add(c)
-            lines.append(copies)
-    lines.append(f"_:report <{RDF_TYPE}> <{SH_NS.ValidationReport}> .\n"
-                 f"_:report <{SH_NS.conforms}> \"{conforms}\"^^<{XSD_NS}boolean> .\n")
-    return "".join(lines)
-
-
-def _nt_sources(compiled: Compiled) -> list[tuple]:
-    """Per source: (fixed path as N-Triples or None, its fixed triples with {} for the
-    result, the triples copying its blank path and shape), all labels prefixed so they
-    cannot meet a result's or the report's."""
-    cached = _NT_SOURCES.get(id(compiled))
+def findings_update(compiled: Compiled) -> str:
+    """A SPARQL Update that adds, per validation result, only what the decisions read
+    (queries/decisions/01-check-status.rq, queries/output/reasons.rq): a blank node with
+    sh:focusNode, sh:resultSeverity and sh:resultMessage (one node per message). A batch
+    chunk outputs no report, so it keeps no more: the update runs inside the store, with no
+    row passing through Python, three triples a result where the standard report has nine
+    and copies of the shapes (72 ms a chunk of 500 cases for the query, text and load; 30 ms)."""
+    cached = _FINDINGS.get(id(compiled))
     if cached is None or cached[0] is not compiled:
-        built = []
-        for source in _plan(compiled).sources:
-            described = "".join(f"{{0}} {p} {_nt(o).replace('{', '{{').replace('}', '}}')} .\n" for p, o in source.fixed)
-            copies = "".join(f"{_nt(t.subject)} {t.predicate} {_nt(t.object)} .\n" for t in source.copies)
-            built.append((None if source.path is None else _nt(source.path), described, copies))
-        cached = _NT_SOURCES[id(compiled)] = (compiled, built)
+        sources = " ".join(f"({c} {_nt(to_ox(source.severity))} {'UNDEF' if message is None else _nt(to_ox(message))})"
+                           for c, source in enumerate(compiled.sources) for message in source.messages or (None,))
+        text = (f"INSERT {{ _:result <{SH_NS}focusNode> ?focus ; <{SH_NS}resultSeverity> ?severity ; "
+                f"<{SH_NS}resultMessage> ?message }}\nWHERE {{\n  {compiled.where()}\n"
+                f"  VALUES (?c ?severity ?message) {{ {sources} }}\n}}")
+        cached = _FINDINGS[id(compiled)] = (compiled, text)
     return cached[1]
 
 
-_NT_SOURCES: dict = {}
+_FINDINGS: dict = {}
 
 
 def _nt(term) -> str:
