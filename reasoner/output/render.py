@@ -29,23 +29,12 @@ def decision_records(result: CaseResult | Store, source: str | None = None) -> l
     the JSON output contract (see README); `case` is `source`, or the result's own."""
     evidence = reason_evidence(result)
     reasons: dict[str, list[dict]] = defaultdict(list)
-    for row in result.select(queries.query("output/reasons.rq")):
-        reason = {
-            "requirement": row["requirementId"],
-            "status": row["statusId"],
-            "observed": row["observed"],
-            "limit": row["limit"],
-            "recommendation": row["recommendation"],
-            "citation": _sorted_join(row["citation"], "; "),
-            "message": _sorted_join(row["message"], " "),
-            "label": row["requirementLabel"],
-            "hint": row["hint"] if row["statusId"] == "not-met" else None,
-        }
+    for reason in _reasons(result):
         # only cases read from letters carry evidence; other reasons keep their keys as they were
-        found = evidence.get((row["request"], row["requirementId"], row["recommendation"]))
+        found = evidence.get((reason["request"], reason["requirement"], reason["recommendation"]))
         if found:
             reason["evidence"] = found
-        reasons[row["request"]].append(reason)
+        reasons[reason.pop("request")].append(reason)
     unmapped: dict[str, list[str]] = defaultdict(list)
     for row in result.select(queries.query("output/unmapped-codes.rq")):
         unmapped[row["request"]].append(row["code"])
@@ -74,6 +63,35 @@ def decision_records(result: CaseResult | Store, source: str | None = None) -> l
     return records
 
 
+_REASON_KEY = ("request", "requirementId", "requirementLabel", "hint", "statusId", "observed", "limit", "recommendation")
+
+
+def _reasons(result: CaseResult | Store) -> list[dict]:
+    """The reasons of every decision (queries/output/reasons.rq), each with its `request`: a
+    check's rows gathered (one per citation text and message it has), by request, not-met
+    first, then by requirement and recommendation."""
+    gathered: dict[tuple, tuple[set, set]] = {}
+    for row in result.select(queries.query("output/reasons.rq")):
+        citations, messages = gathered.setdefault(tuple(row[k] for k in _REASON_KEY), (set(), set()))
+        if row["citation"] is not None:
+            citations.add(row["citation"])
+        if row["message"] is not None:
+            messages.add(row["message"])
+    keys = sorted(gathered, key=lambda key: (key[1], key[7]))
+    keys.sort(key=lambda key: key[4], reverse=True)  # stable: not-met before met, as DESC(?statusId)
+    keys.sort(key=lambda key: key[0])
+    reasons = []
+    for key in keys:
+        request, requirement, label, hint, status, observed, limit, recommendation = key
+        citations, messages = gathered[key]
+        reasons.append({"request": request, "requirement": requirement, "status": status,
+                        "observed": observed, "limit": limit, "recommendation": recommendation,
+                        "citation": "; ".join(sorted(citations)) or None,
+                        "message": " ".join(sorted(messages)) or None,
+                        "label": label, "hint": hint if status == "not-met" else None})
+    return reasons
+
+
 def reason_evidence(result: CaseResult | Store) -> dict[tuple[str, str, str], list[dict]]:
     """(request, requirement id, recommendation) -> the text spans the reason rests on, in
     the order they stand in the letter (queries/output/reason-evidence.rq)."""
@@ -84,11 +102,6 @@ def reason_evidence(result: CaseResult | Store) -> dict[tuple[str, str, str], li
     for spans in found.values():
         spans.sort(key=lambda span: (span["start"] is None, span["start"] or 0, span["end"] or 0, span["quote"]))
     return found
-
-
-def _sorted_join(value: str | None, separator: str) -> str | None:
-    """A GROUP_CONCAT (' | '-separated) in a fixed order: engines concatenate in any order."""
-    return separator.join(sorted(value.split(" | "))) if value else None
 
 
 def as_json(results: list[CaseResult]) -> str:
