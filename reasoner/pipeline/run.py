@@ -100,11 +100,13 @@ def run(store: Store, cases: Sequence[CaseInput], phase: Callable = lambda name:
 
 
 def stamp_query(cases: Sequence[CaseInput]) -> queries.Query:
-    """The input hash on the activity of every decision about a request of each case."""
+    """The input hash on the activity of every decision about a request of each case. Each
+    pattern is a sub-SELECT, joined as a table (see docs/architecture.md)."""
     rows = " ".join(f'(<{iri}> "{case.digest}")' for case in cases for iri in sorted(case.cases))
     text = (f"CONSTRUCT {{ ?activity <{GR.inputHash}> ?hash }} WHERE {{ VALUES (?case ?hash) {{ {rows} }} "
-            f"?case <{GR.hasRequest}> ?request . ?decision <{GR.aboutRequest}> ?request ; "
-            f"<{PROV.wasGeneratedBy}> ?activity . }}")
+            f"{{ SELECT ?case ?request WHERE {{ ?case <{GR.hasRequest}> ?request }} }} "
+            f"{{ SELECT ?decision ?request WHERE {{ ?decision <{GR.aboutRequest}> ?request }} }} "
+            f"{{ SELECT ?decision ?activity WHERE {{ ?decision <{PROV.wasGeneratedBy}> ?activity }} }} }}")
     return queries.Query("stamp", None, text)
 
 
