@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from reasoner.pipeline import queries
@@ -63,7 +64,8 @@ def decision_records(result: CaseResult | Store, source: str | None = None) -> l
     return records
 
 
-_REASON_KEY = ("request", "requirementId", "requirementLabel", "hint", "statusId", "observed", "limit", "recommendation")
+_reason_key = itemgetter("request", "requirementId", "requirementLabel", "hint", "statusId", "observed", "limit",
+                         "recommendation")
 
 
 def _reasons(result: CaseResult | Store) -> list[dict]:
@@ -72,11 +74,12 @@ def _reasons(result: CaseResult | Store) -> list[dict]:
     first, then by requirement and recommendation."""
     gathered: dict[tuple, tuple[set, set]] = {}
     for row in result.select(queries.query("output/reasons.rq")):
-        citations, messages = gathered.setdefault(tuple(row[k] for k in _REASON_KEY), (set(), set()))
-        if row["citation"] is not None:
-            citations.add(row["citation"])
-        if row["message"] is not None:
-            messages.add(row["message"])
+        key = _reason_key(row)
+        texts = gathered.get(key)
+        if texts is None:
+            texts = gathered[key] = (set(), set())
+        texts[0].add(row["citation"])
+        texts[1].add(row["message"])
     keys = sorted(gathered, key=lambda key: (key[1], key[7]))
     keys.sort(key=lambda key: key[4], reverse=True)  # stable: not-met before met, as DESC(?statusId)
     keys.sort(key=lambda key: key[0])
@@ -86,8 +89,8 @@ def _reasons(result: CaseResult | Store) -> list[dict]:
         citations, messages = gathered[key]
         reasons.append({"request": request, "requirement": requirement, "status": status,
                         "observed": observed, "limit": limit, "recommendation": recommendation,
-                        "citation": "; ".join(sorted(citations)) or None,
-                        "message": " ".join(sorted(messages)) or None,
+                        "citation": "; ".join(sorted(citations - {None})) or None,
+                        "message": " ".join(sorted(messages - {None})) or None,
                         "label": label, "hint": hint if status == "not-met" else None})
     return reasons
 
