@@ -30,7 +30,8 @@ def decision_records(result: CaseResult | Store, source: str | None = None) -> l
     the JSON output contract (see README); `case` is `source`, or the result's own."""
     evidence = reason_evidence(result)
     reasons: dict[str, list[dict]] = defaultdict(list)
-    for reason in _reasons(result):
+    found_reasons, editions = _reasons(result)
+    for reason in found_reasons:
         # only cases read from letters carry evidence; other reasons keep their keys as they were
         found = evidence.get((reason["request"], reason["requirement"], reason["recommendation"]))
         if found:
@@ -55,7 +56,7 @@ def decision_records(result: CaseResult | Store, source: str | None = None) -> l
             "problems": sorted(row["problems"].split(" | ")) if row["problems"] else [],
             "input_hash": row["inputHash"],
             "kb_version": row["kbVersion"],
-            "editions": sorted(row["editions"].split(" | ")) if row["editions"] else [],
+            "editions": sorted(editions.get(row["request"], ())),
             "reasons": reasons.get(row["request"], []),
         })
         # only cases imported from FHIR have codes left unmapped; other records keep their keys as they were
@@ -68,11 +69,13 @@ _reason_key = itemgetter("request", "requirementId", "requirementLabel", "hint",
                          "recommendation")
 
 
-def _reasons(result: CaseResult | Store) -> list[dict]:
+def _reasons(result: CaseResult | Store) -> tuple[list[dict], dict[str, set]]:
     """The reasons of every decision (queries/output/reasons.rq), each with its `request`: a
     check's rows gathered (one per citation text and message it has), by request, not-met
-    first, then by requirement and recommendation."""
+    first, then by requirement and recommendation; and per request the labels of the
+    guideline editions its reasons cite."""
     gathered: dict[tuple, tuple[set, set]] = {}
+    editions: dict[str, set] = defaultdict(set)
     for row in result.select(queries.query("output/reasons.rq")):
         key = _reason_key(row)
         texts = gathered.get(key)
@@ -80,6 +83,8 @@ def _reasons(result: CaseResult | Store) -> list[dict]:
             texts = gathered[key] = (set(), set())
         texts[0].add(row["citation"])
         texts[1].add(row["message"])
+        if row["editionLabel"] is not None:
+            editions[key[0]].add(row["editionLabel"])
     keys = sorted(gathered, key=lambda key: (key[1], key[7]))
     keys.sort(key=lambda key: key[4], reverse=True)  # stable: not-met before met, as DESC(?statusId)
     keys.sort(key=lambda key: key[0])
@@ -92,7 +97,7 @@ def _reasons(result: CaseResult | Store) -> list[dict]:
                         "citation": "; ".join(sorted(citations - {None})) or None,
                         "message": " ".join(sorted(messages - {None})) or None,
                         "label": label, "hint": hint if status == "not-met" else None})
-    return reasons
+    return reasons, editions
 
 
 def reason_evidence(result: CaseResult | Store) -> dict[tuple[str, str, str], list[dict]]:
