@@ -11,8 +11,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 
-from reasoner.namespaces import RDF_TYPE, SH, SH_NS
-from reasoner.namespaces import XSD as XSD_NS
+from reasoner.namespaces import SH, SH_NS
 from reasoner.shacl.compiler import Compiled
 
 
