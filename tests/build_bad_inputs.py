@@ -77,6 +77,9 @@ def cases() -> dict[str, tuple[str, list[str]]]:
     out["blank-request.ttl"] = (SEED + "\n:case gr:hasRequest [ a gr:TreatmentRequest ; gr:treatment gr:PhysicalTherapy ; gr:quantity 2 ] .\n",
                                 ["give every gr:TreatmentRequest an IRI"])
     out["no-case.ttl"] = (SEED.replace(":case a gr:Case ;", ":case a gr:Thing ;"), ["no gr:Case"])
+    out["blank-case.ttl"] = (SEED.replace(":case a gr:Case ;", "[] a gr:Case ;", 1), ["give the gr:Case an IRI"])
+    out["triple-term.ttl"] = (SEED + "\n:case gr:hasFinding <<( :case gr:hasFinding gr:MuscleSpasm )>> .\n",
+                              ["RDF 1.2 triple term", "gr:hasFinding"])
     out["truncated-00.ttl"] = (SEED[:200], ["no RDF statements"])  # only the comment header survives
     for n, anchor in enumerate((":patient a gr:Patient", ":massage-2013 a", ":physical-therapy-x8 a", ":massage-x2 a"), start=1):
         out[f"truncated-{n:02d}.ttl"] = (SEED[: SEED.index(anchor) + len(anchor) + 3], ["not valid Turtle"])

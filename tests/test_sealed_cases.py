@@ -193,6 +193,9 @@ def test_the_seal_in_python_finds_what_its_sparql_finds(reasoner):
             cases.append(case_input.parse(path.read_bytes(), "turtle", str(path), path.as_uri()))
         except InputError:
             pass
+    # the attacks above: each rule met by a case written for it, not only by chance among the mutants
+    cases += [case_input.parse((HEAD + extra + "\n").encode(), "turtle", name, "https://example.org/")
+              for name, (extra, _) in sorted(ATTACKS.items())]
     predicates = sorted({*seal.derived, *(p for p, _ in seal.allowed), GR.factSubject, GR.hasRequest, RDF_TYPE,
                          GR + "functionalOutcom", KB + "maxVisits", "http://www.w3.org/ns/prov#wasDerivedFrom",
                          "http://www.w3.org/2000/01/rdf-schema#label", "https://example.org/p"})
